@@ -1,0 +1,76 @@
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "db/draft.hpp"
+#include "db/errors.hpp"
+#include "db/snapshot.hpp"
+
+namespace bk::db {
+
+// The inventory on disk: one SQLite file in WAL mode. Every SQL statement of the product lives
+// behind this class, so that another store can take its place later.
+//
+// Reads of subnets, images and machines go through snapshot(), which never touches SQLite.
+// Writes go through write(): a Draft of the current state is edited, checked by the rules, and
+// committed in one transaction; then the new Snapshot is published.
+class Inventory {
+ public:
+  // Opens `path`, creating it and migrating it to the current schema as needed. Throws DbError
+  // whose message names the file, the problem and the fix.
+  explicit Inventory(const std::string& path);
+  ~Inventory();
+  Inventory(const Inventory&) = delete;
+  Inventory& operator=(const Inventory&) = delete;
+
+  const std::string& path() const;
+  std::shared_ptr<const Snapshot> snapshot() const { return snapshot_.load(); }
+
+  // Notices writes by other processes (PRAGMA data_version) and publishes a fresh Snapshot.
+  // Returns true when it did. Cheap enough to call once a second.
+  bool refresh();
+
+  // Runs `edit` on a Draft inside one write transaction. Nothing is written when `edit` returns
+  // errors or `dry_run` is set; otherwise the changes commit together and a new Snapshot is
+  // published before this returns.
+  using Edit = std::function<FieldErrors(Draft&)>;
+  FieldErrors write(const Edit& edit, bool dry_run = false);
+
+  // -- logs (not part of the Snapshot) --
+  void append_events(std::span<const Event> events);
+  struct EventQuery {
+    std::optional<Mac> mac;
+    std::string since;  // ISO 8601; events strictly after it
+    std::size_t limit = 1000;
+  };
+  std::vector<Event> events(const EventQuery& q) const;
+  std::size_t prune_events(const std::string& older_than);
+  // Adds one sighting of an unregistered MAC (count + 1, last seen, what it said).
+  void record_discovered(const Discovered& d);
+  std::vector<Discovered> discovered() const;
+
+  // -- API tokens: only a SHA-256 of each token is stored --
+  // Returns the token text, which is shown once and cannot be recovered.
+  std::string create_token(const std::string& name, Role role);
+  std::optional<ApiToken> verify_token(std::string_view token);
+  std::vector<ApiToken> tokens() const;
+
+  struct CheckReport {
+    std::vector<std::string> problems;  // empty when sound
+    int schema_version = 0;
+    std::int64_t subnets = 0, images = 0, machines = 0, discovered = 0, events = 0, tokens = 0;
+  };
+  CheckReport check();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
+};
+
+}  // namespace bk::db
