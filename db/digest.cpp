@@ -34,8 +34,7 @@ std::string random_token(std::size_t n) {
   if (RAND_bytes(raw.data(), static_cast<int>(n)) != 1) {
     throw std::runtime_error("the system's random generator failed");
   }
-  static constexpr char kB64[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::uint32_t acc = 0;
   int bits = 0;

@@ -16,12 +16,12 @@ void set_if(nlohmann::ordered_json& j, const char* key, const std::string& v) {
 }
 
 // Resolves an image name to its id; an unknown name is an error naming `field`.
-std::optional<Id> image_ref(const Draft& d, const std::optional<std::string>& name,
-                            std::string_view field, FieldErrors& errors) {
+std::optional<Id> image_ref(const Draft& d, const std::optional<std::string>& name, std::string_view field,
+                            FieldErrors& errors) {
   if (!name) return std::nullopt;
   if (const Image* i = d.state().image_by_name(*name)) return i->id;
-  errors.push_back({std::string(field), "names no image: \"" + *name + "\" (import or create it first)",
-                    K::not_found});
+  errors.push_back(
+      {std::string(field), "names no image: \"" + *name + "\" (import or create it first)", K::not_found});
   return std::nullopt;
 }
 
@@ -49,7 +49,8 @@ void apply_row(ImportRow& row, Entity& e, const Entity* existing, FieldErrors&& 
 
 void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
   FieldErrors errors;
-  JsonReader r(j, {"name", "kind", "boot_file", "arch", "kernel", "initrd", "cmdline", "root_path", "options"},
+  JsonReader r(j,
+               {"name", "kind", "boot_file", "arch", "kernel", "initrd", "cmdline", "root_path", "options"},
                errors);
   Image i;
   i.name = r.text("name", true).value_or("");
@@ -73,15 +74,16 @@ void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
     i.size = existing->size;  // content facts are not part of the document
     i.sha256 = existing->sha256;
   }
-  apply_row(row, i, existing, std::move(errors), [&](Image& x) { return d.put_image(x); },
-            [](const Image& x) { return image_document(x); });
+  apply_row(
+      row, i, existing, std::move(errors), [&](Image& x) { return d.put_image(x); },
+      [](const Image& x) { return image_document(x); });
 }
 
 void import_subnet(Draft& d, const nlohmann::json& j, ImportRow& row) {
   FieldErrors errors;
-  JsonReader r(j, {"name", "network", "gateway", "dns", "domain", "next_server", "pool", "default_image",
-                   "options"},
-               errors);
+  JsonReader r(
+      j, {"name", "network", "gateway", "dns", "domain", "next_server", "pool", "default_image", "options"},
+      errors);
   Subnet s;
   s.name = r.text("name", true).value_or("");
   row.key = s.name;
@@ -95,8 +97,9 @@ void import_subnet(Draft& d, const nlohmann::json& j, ImportRow& row) {
   s.options = r.options("options").value_or(Options{});
   const Subnet* existing = d.state().subnet_by_name(s.name);
   const Snapshot& snap = d.state();
-  apply_row(row, s, existing, std::move(errors), [&](Subnet& x) { return d.put_subnet(x); },
-            [&](const Subnet& x) { return subnet_document(x, snap); });
+  apply_row(
+      row, s, existing, std::move(errors), [&](Subnet& x) { return d.put_subnet(x); },
+      [&](const Subnet& x) { return subnet_document(x, snap); });
 }
 
 // One machine from its parsed fields; the JSON and CSV paths meet here.
@@ -120,13 +123,16 @@ void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& ro
   }
   const Machine* existing = mac ? d.state().machine_by_mac(*mac) : nullptr;
   const Snapshot& snap = d.state();
-  apply_row(row, m, existing, std::move(errors), [&](Machine& x) { return d.put_machine(x); },
-            [&](const Machine& x) { return machine_document(x, snap); });
+  apply_row(
+      row, m, existing, std::move(errors), [&](Machine& x) { return d.put_machine(x); },
+      [&](const Machine& x) { return machine_document(x, snap); });
 }
 
 }  // namespace
 
-bool ImportReport::ok() const { return count("error") == 0; }
+bool ImportReport::ok() const {
+  return count("error") == 0;
+}
 
 std::size_t ImportReport::count(std::string_view action) const {
   return static_cast<std::size_t>(
@@ -136,20 +142,24 @@ std::size_t ImportReport::count(std::string_view action) const {
 FieldErrors ImportReport::errors() const {
   FieldErrors out;
   for (const auto& row : rows) {
-    for (const auto& e : row.errors) out.push_back({row.where + ": " + e.field, e.reason, e.kind});
+    for (const auto& e : row.errors)
+      out.push_back({row.where + ": " + e.field, e.reason, e.kind});
   }
   return out;
 }
 
 nlohmann::ordered_json ImportReport::to_json() const {
   nlohmann::ordered_json j;
-  for (const char* a : {"create", "update", "unchanged", "error"}) j["summary"][a] = count(a);
+  for (const char* a : {"create", "update", "unchanged", "error"})
+    j["summary"][a] = count(a);
   j["rows"] = nlohmann::ordered_json::array();
   for (const auto& row : rows) {
-    nlohmann::ordered_json r{{"where", row.where}, {"kind", row.kind}, {"key", row.key}, {"action", row.action}};
+    nlohmann::ordered_json r{
+        {"where", row.where}, {"kind", row.kind}, {"key", row.key}, {"action", row.action}};
     if (!row.errors.empty()) {
       r["errors"] = nlohmann::ordered_json::array();
-      for (const auto& e : row.errors) r["errors"].push_back({{"field", e.field}, {"reason", e.reason}});
+      for (const auto& e : row.errors)
+        r["errors"].push_back({{"field", e.field}, {"reason", e.reason}});
     }
     j["rows"].push_back(std::move(r));
   }
@@ -159,13 +169,19 @@ nlohmann::ordered_json ImportReport::to_json() const {
 ImportReport import_document(Draft& d, const nlohmann::json& doc) {
   ImportReport report;
   if (!doc.is_object()) {
-    report.rows.push_back({"document", "document", "", "error",
+    report.rows.push_back({"document",
+                           "document",
+                           "",
+                           "error",
                            {{"(document)", "must be a JSON object with subnets, images and machines"}}});
     return report;
   }
   for (const auto& [key, value] : doc.items()) {
     if (key != "subnets" && key != "images" && key != "machines") {
-      report.rows.push_back({"document", "document", key, "error",
+      report.rows.push_back({"document",
+                             "document",
+                             key,
+                             "error",
                              {{key, "is not a known section (known: subnets, images, machines)"}}});
     } else if (!value.is_array()) {
       report.rows.push_back({key, "document", key, "error", {{key, "must be an array"}}});
@@ -200,12 +216,17 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
     return report;
   }
   if (records->empty()) {
-    report.rows.push_back({"line 1", "machine", "", "error",
-                           {{"(header)", "is missing: the first line must name the columns, e.g. "
-                                         "mac,hostname,ip,image,group,enabled"}}});
+    report.rows.push_back({"line 1",
+                           "machine",
+                           "",
+                           "error",
+                           {{"(header)",
+                             "is missing: the first line must name the columns, e.g. "
+                             "mac,hostname,ip,image,group,enabled"}}});
     return report;
   }
-  static constexpr std::array<std::string_view, 6> kColumns{"mac", "hostname", "ip", "image", "group", "enabled"};
+  static constexpr std::array<std::string_view, 6> kColumns{"mac",   "hostname", "ip",
+                                                            "image", "group",    "enabled"};
   const auto& header = records->front().fields;
   FieldErrors header_errors;
   for (const auto& col : header) {
@@ -220,8 +241,8 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
     }
   }
   if (!header_errors.empty()) {
-    report.rows.push_back({"line " + std::to_string(records->front().line), "machine", "", "error",
-                           std::move(header_errors)});
+    report.rows.push_back(
+        {"line " + std::to_string(records->front().line), "machine", "", "error", std::move(header_errors)});
     return report;
   }
   for (std::size_t i = 1; i < records->size(); ++i) {
@@ -265,7 +286,8 @@ nlohmann::ordered_json subnet_document(const Subnet& s, const Snapshot& snap) {
   if (s.gateway) j["gateway"] = s.gateway->str();
   if (!s.dns.empty()) {
     j["dns"] = nlohmann::ordered_json::array();
-    for (const auto& a : s.dns) j["dns"].push_back(a.str());
+    for (const auto& a : s.dns)
+      j["dns"].push_back(a.str());
   }
   set_if(j, "domain", s.domain);
   if (s.next_server) j["next_server"] = s.next_server->str();
@@ -309,22 +331,28 @@ nlohmann::ordered_json machine_document(const Machine& m, const Snapshot& snap) 
 nlohmann::ordered_json export_document(const Snapshot& s) {
   nlohmann::ordered_json doc;
   std::vector<const Subnet*> subnets;
-  for (const auto& [id, n] : s.subnets()) subnets.push_back(&n);
+  for (const auto& [id, n] : s.subnets())
+    subnets.push_back(&n);
   std::sort(subnets.begin(), subnets.end(), [](auto* a, auto* b) { return a->name < b->name; });
   std::vector<const Image*> images;
-  for (const auto& [id, i] : s.images()) images.push_back(&i);
+  for (const auto& [id, i] : s.images())
+    images.push_back(&i);
   std::sort(images.begin(), images.end(), [](auto* a, auto* b) { return a->name < b->name; });
   std::vector<const Machine*> machines;
   machines.reserve(s.machines().size());
-  for (const auto& [mac, m] : s.machines()) machines.push_back(&m);
+  for (const auto& [mac, m] : s.machines())
+    machines.push_back(&m);
   std::sort(machines.begin(), machines.end(), [](auto* a, auto* b) { return a->ip < b->ip; });
 
   doc["subnets"] = nlohmann::ordered_json::array();
-  for (const auto* n : subnets) doc["subnets"].push_back(subnet_document(*n, s));
+  for (const auto* n : subnets)
+    doc["subnets"].push_back(subnet_document(*n, s));
   doc["images"] = nlohmann::ordered_json::array();
-  for (const auto* i : images) doc["images"].push_back(image_document(*i));
+  for (const auto* i : images)
+    doc["images"].push_back(image_document(*i));
   doc["machines"] = nlohmann::ordered_json::array();
-  for (const auto* m : machines) doc["machines"].push_back(machine_document(*m, s));
+  for (const auto* m : machines)
+    doc["machines"].push_back(machine_document(*m, s));
   return doc;
 }
 

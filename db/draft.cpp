@@ -9,14 +9,19 @@ namespace {
 
 using K = FieldError::Kind;
 
-std::string describe(const Machine& m) { return m.hostname + " (" + m.mac.str() + ")"; }
-std::string describe(const Subnet& s) { return s.name + " (" + s.network.str() + ")"; }
-std::string range(const Pool& p) { return p.start.str() + "-" + p.end.str(); }
+std::string describe(const Machine& m) {
+  return m.hostname + " (" + m.mac.str() + ")";
+}
+std::string describe(const Subnet& s) {
+  return s.name + " (" + s.network.str() + ")";
+}
+std::string range(const Pool& p) {
+  return p.start.str() + "-" + p.end.str();
+}
 
 bool is_printable(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
 }
 
 void check_name(std::string_view name, FieldErrors& errors) {
@@ -38,8 +43,9 @@ FieldErrors Draft::check_machine(const Machine& m, const Subnet*& subnet) const 
     return errors;
   }
   if (!is_valid_hostname(m.hostname)) {
-    errors.push_back({"hostname", "is not a valid host name (RFC 1123: letters, digits and '-', "
-                                  "labels of 1 to 63 characters, 253 in all)"});
+    errors.push_back({"hostname",
+                      "is not a valid host name (RFC 1123: letters, digits and '-', "
+                      "labels of 1 to 63 characters, 253 in all)"});
   }
   if (const Machine* other = s_.machine_by_mac(m.mac); other != nullptr && other->id != m.id) {
     errors.push_back({"mac", "is already registered as " + describe(*other), K::conflict});
@@ -53,8 +59,9 @@ FieldErrors Draft::check_machine(const Machine& m, const Subnet*& subnet) const 
   } else if (subnet->network.is_reserved(m.ip)) {
     errors.push_back({"ip", "is the network or broadcast address of subnet " + describe(*subnet)});
   } else if (m.origin == Origin::registered && subnet->pool && subnet->pool->contains(m.ip)) {
-    errors.push_back({"ip", "is inside the pool of subnet " + describe(*subnet) + " (" +
-                                range(*subnet->pool) + "): pick an address outside it or shrink the pool",
+    errors.push_back({"ip",
+                      "is inside the pool of subnet " + describe(*subnet) + " (" + range(*subnet->pool) +
+                          "): pick an address outside it or shrink the pool",
                       K::conflict});
   }
   if (m.image_id && s_.image(*m.image_id) == nullptr) {
@@ -128,13 +135,16 @@ FieldErrors Draft::check_subnet(const Subnet& s) const {
   for (const auto& [mac, m] : s_.machines()) {
     const bool ours = m.subnet_id == s.id && s.id != 0;
     if (ours && !s.network.contains(m.ip)) {
-      errors.push_back({"network", "would leave machine " + describe(m) + " at " + m.ip.str() +
-                                       " outside the subnet", K::conflict});
+      errors.push_back({"network",
+                        "would leave machine " + describe(m) + " at " + m.ip.str() + " outside the subnet",
+                        K::conflict});
       break;
     }
     if (s.pool && s.pool->contains(m.ip) && m.origin == Origin::registered) {
-      errors.push_back({"pool", "overlaps registered machine " + describe(m) + " at " + m.ip.str() +
-                                    ": shrink the pool or move the machine", K::conflict});
+      errors.push_back({"pool",
+                        "overlaps registered machine " + describe(m) + " at " + m.ip.str() +
+                            ": shrink the pool or move the machine",
+                        K::conflict});
       break;
     }
   }
@@ -168,8 +178,9 @@ FieldErrors Draft::remove_subnet(Id id) {
     }
   }
   if (count > 0) {
-    return {{"id", "subnet " + describe(*s) + " still has " + std::to_string(count) +
-                       " machine(s), e.g. " + describe(*example) + ": delete or move them first",
+    return {{"id",
+             "subnet " + describe(*s) + " still has " + std::to_string(count) + " machine(s), e.g. " +
+                 describe(*example) + ": delete or move them first",
              K::conflict}};
   }
   s_.subnets_.erase(id);
@@ -223,14 +234,15 @@ FieldErrors Draft::remove_image(Id id) {
   if (img == nullptr) return {{"id", "names no image", K::not_found}};
   for (const auto& [mac, m] : s_.machines()) {
     if (m.image_id == id) {
-      return {{"id", "image " + img->name + " is used by machine " + describe(m) +
-                         ": give its machines another image first", K::conflict}};
+      return {{"id",
+               "image " + img->name + " is used by machine " + describe(m) +
+                   ": give its machines another image first",
+               K::conflict}};
     }
   }
   for (const auto& [sid, s] : s_.subnets()) {
     if (s.default_image_id == id) {
-      return {{"id", "image " + img->name + " is the default image of subnet " + describe(s),
-               K::conflict}};
+      return {{"id", "image " + img->name + " is the default image of subnet " + describe(s), K::conflict}};
     }
   }
   s_.images_.erase(id);

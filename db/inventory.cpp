@@ -39,8 +39,8 @@ void check_path(const std::string& path) {
   const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
-    throw DbError(path + ": directory " + dir.string() +
-                  " does not exist: create it (mkdir -p " + dir.string() + ") or pass another --db");
+    throw DbError(path + ": directory " + dir.string() + " does not exist: create it (mkdir -p " +
+                  dir.string() + ") or pass another --db");
   }
   if (fs::exists(p, ec)) {
     if (fs::is_directory(p, ec)) throw DbError(path + ": is a directory: pass a file path to --db");
@@ -71,8 +71,9 @@ struct Inventory::Impl {
 Snapshot Inventory::Impl::load() {
   SnapshotLoader loader;
   {
-    sql::Statement st(db, "SELECT id, name, kind, boot_file, arch, kernel, initrd, cmdline, root_path, "
-                          "size, sha256, options, created_at, updated_at FROM images");
+    sql::Statement st(db,
+                      "SELECT id, name, kind, boot_file, arch, kernel, initrd, cmdline, root_path, "
+                      "size, sha256, options, created_at, updated_at FROM images");
     while (st.step()) {
       Image i;
       i.id = st.int64(0);
@@ -93,8 +94,9 @@ Snapshot Inventory::Impl::load() {
     }
   }
   {
-    sql::Statement st(db, "SELECT id, name, network, gateway, dns, domain, next_server, pool_start, "
-                          "pool_end, default_image_id, options, created_at, updated_at FROM subnets");
+    sql::Statement st(db,
+                      "SELECT id, name, network, gateway, dns, domain, next_server, pool_start, "
+                      "pool_end, default_image_id, options, created_at, updated_at FROM subnets");
     while (st.step()) {
       Subnet s;
       s.id = st.int64(0);
@@ -119,8 +121,9 @@ Snapshot Inventory::Impl::load() {
     }
   }
   {
-    sql::Statement st(db, "SELECT id, mac, hostname, ip, subnet_id, image_id, enabled, group_label, "
-                          "options, origin, last_seen, created_at, updated_at FROM machines");
+    sql::Statement st(db,
+                      "SELECT id, mac, hostname, ip, subnet_id, image_id, enabled, group_label, "
+                      "options, origin, last_seen, created_at, updated_at FROM machines");
     while (st.step()) {
       Machine m;
       m.id = st.int64(0);
@@ -148,7 +151,8 @@ void Inventory::Impl::write_rows(const Draft& d) {
   // Rows refer to each other (machine -> subnet -> image); checks wait for COMMIT.
   db.exec("PRAGMA defer_foreign_keys = ON");
   if (!t.images.empty()) {
-    sql::Statement up(db,
+    sql::Statement up(
+        db,
         "INSERT INTO images (id, name, kind, boot_file, arch, kernel, initrd, cmdline, root_path, size, "
         "sha256, options, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
         "ON CONFLICT(id) DO UPDATE SET name=?2, kind=?3, boot_file=?4, arch=?5, kernel=?6, initrd=?7, "
@@ -161,19 +165,33 @@ void Inventory::Impl::write_rows(const Draft& d) {
         del.reset();
         continue;
       }
-      up.bind(1, i->id).bind(2, i->name).bind(3, to_string(i->kind)).bind(4, i->boot_file)
-          .bind(5, i->arch).bind(6, i->kernel).bind(7, i->initrd).bind(8, i->cmdline)
-          .bind(9, i->root_path).bind(11, i->sha256).bind(12, options_to_json(i->options).dump())
-          .bind(13, i->created_at).bind(14, i->updated_at);
-      if (i->size) up.bind(10, *i->size); else up.bind_null(10);
+      up.bind(1, i->id)
+          .bind(2, i->name)
+          .bind(3, to_string(i->kind))
+          .bind(4, i->boot_file)
+          .bind(5, i->arch)
+          .bind(6, i->kernel)
+          .bind(7, i->initrd)
+          .bind(8, i->cmdline)
+          .bind(9, i->root_path)
+          .bind(11, i->sha256)
+          .bind(12, options_to_json(i->options).dump())
+          .bind(13, i->created_at)
+          .bind(14, i->updated_at);
+      if (i->size)
+        up.bind(10, *i->size);
+      else
+        up.bind_null(10);
       up.run();
       up.reset();
     }
   }
   if (!t.subnets.empty()) {
-    sql::Statement up(db,
+    sql::Statement up(
+        db,
         "INSERT INTO subnets (id, name, network, gateway, dns, domain, next_server, pool_start, pool_end, "
-        "default_image_id, options, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
+        "default_image_id, options, created_at, updated_at) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
         "ON CONFLICT(id) DO UPDATE SET name=?2, network=?3, gateway=?4, dns=?5, domain=?6, next_server=?7, "
         "pool_start=?8, pool_end=?9, default_image_id=?10, options=?11, updated_at=?13");
     sql::Statement del(db, "DELETE FROM subnets WHERE id = ?1");
@@ -185,13 +203,24 @@ void Inventory::Impl::write_rows(const Draft& d) {
         continue;
       }
       nlohmann::json dns = nlohmann::json::array();
-      for (const auto& a : n->dns) dns.push_back(a.str());
-      up.bind(1, n->id).bind(2, n->name).bind(3, n->network.str()).bind(4, opt_text(n->gateway))
-          .bind(5, dns.dump()).bind(6, n->domain).bind(7, opt_text(n->next_server))
+      for (const auto& a : n->dns)
+        dns.push_back(a.str());
+      up.bind(1, n->id)
+          .bind(2, n->name)
+          .bind(3, n->network.str())
+          .bind(4, opt_text(n->gateway))
+          .bind(5, dns.dump())
+          .bind(6, n->domain)
+          .bind(7, opt_text(n->next_server))
           .bind(8, opt_text(n->pool ? std::optional(n->pool->start) : std::nullopt))
           .bind(9, opt_text(n->pool ? std::optional(n->pool->end) : std::nullopt))
-          .bind(11, options_to_json(n->options).dump()).bind(12, n->created_at).bind(13, n->updated_at);
-      if (n->default_image_id) up.bind(10, *n->default_image_id); else up.bind_null(10);
+          .bind(11, options_to_json(n->options).dump())
+          .bind(12, n->created_at)
+          .bind(13, n->updated_at);
+      if (n->default_image_id)
+        up.bind(10, *n->default_image_id);
+      else
+        up.bind_null(10);
       up.run();
       up.reset();
     }
@@ -214,7 +243,8 @@ void Inventory::Impl::write_rows(const Draft& d) {
         park.reset();
       }
     }
-    sql::Statement up(db,
+    sql::Statement up(
+        db,
         "INSERT INTO machines (id, mac, hostname, ip, subnet_id, image_id, enabled, group_label, options, "
         "origin, last_seen, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
         "ON CONFLICT(id) DO UPDATE SET mac=?2, hostname=?3, ip=?4, subnet_id=?5, image_id=?6, enabled=?7, "
@@ -222,11 +252,22 @@ void Inventory::Impl::write_rows(const Draft& d) {
     for (const Id id : t.machines) {
       const Machine* m = s.machine(id);
       if (m == nullptr) continue;
-      up.bind(1, m->id).bind(2, m->mac.str()).bind(3, m->hostname).bind(4, m->ip.str())
-          .bind(5, m->subnet_id).bind(7, std::int64_t{m->enabled ? 1 : 0}).bind(8, m->group)
-          .bind(9, options_to_json(m->options).dump()).bind(10, to_string(m->origin))
-          .bind(11, m->last_seen).bind(12, m->created_at).bind(13, m->updated_at);
-      if (m->image_id) up.bind(6, *m->image_id); else up.bind_null(6);
+      up.bind(1, m->id)
+          .bind(2, m->mac.str())
+          .bind(3, m->hostname)
+          .bind(4, m->ip.str())
+          .bind(5, m->subnet_id)
+          .bind(7, std::int64_t{m->enabled ? 1 : 0})
+          .bind(8, m->group)
+          .bind(9, options_to_json(m->options).dump())
+          .bind(10, to_string(m->origin))
+          .bind(11, m->last_seen)
+          .bind(12, m->created_at)
+          .bind(13, m->updated_at);
+      if (m->image_id)
+        up.bind(6, *m->image_id);
+      else
+        up.bind_null(6);
       up.run();
       up.reset();
     }
@@ -243,24 +284,26 @@ Inventory::Inventory(const std::string& path) : impl_(std::make_unique<Impl>()) 
       SQLITE_OK) {
     const int rc = sqlite3_errcode(db.handle());
     if ((rc & 0xFF) == SQLITE_NOTADB) {
-      throw DbError(path + ": is not a SQLite database: move it away, or pass --db with the path of "
-                           "a Bootkeeper inventory");
+      throw DbError(path +
+                    ": is not a SQLite database: move it away, or pass --db with the path of "
+                    "a Bootkeeper inventory");
     }
     db.fail("cannot read");
   }
   const auto version = db.pragma_int("user_version");
   const int known = schema::current_version();
   if (version > known) {
-    throw DbError(path + ": was written by a newer Bootkeeper (schema version " +
-                  std::to_string(version) + "; this bootkeeperd knows up to " + std::to_string(known) +
+    throw DbError(path + ": was written by a newer Bootkeeper (schema version " + std::to_string(version) +
+                  "; this bootkeeperd knows up to " + std::to_string(known) +
                   "): upgrade bootkeeperd, or restore a backup made by this version");
   }
   if (version == 0) {
     // An empty file, or one that some other program made: only the first is ours to fill.
     sql::Statement st(db, "SELECT count(*) FROM sqlite_schema");
     if (st.step() && st.int64(0) > 0) {
-      throw DbError(path + ": is a SQLite database of another program (it has tables but no "
-                           "Bootkeeper schema version): pass --db with another path");
+      throw DbError(path +
+                    ": is a SQLite database of another program (it has tables but no "
+                    "Bootkeeper schema version): pass --db with another path");
     }
   }
   db.exec("PRAGMA journal_mode = WAL");
@@ -281,7 +324,9 @@ Inventory::Inventory(const std::string& path) : impl_(std::make_unique<Impl>()) 
 
 Inventory::~Inventory() = default;
 
-const std::string& Inventory::path() const { return impl_->db.path(); }
+const std::string& Inventory::path() const {
+  return impl_->db.path();
+}
 
 bool Inventory::refresh() {
   std::lock_guard lock(impl_->mu);
@@ -319,9 +364,11 @@ void Inventory::append_events(std::span<const Event> events) {
   sql::Transaction tx(impl_->db);
   sql::Statement st(impl_->db, "INSERT INTO events (at, kind, mac, ip, detail) VALUES (?1,?2,?3,?4,?5)");
   for (const Event& e : events) {
-    st.bind(1, e.at.empty() ? utc_now() : e.at).bind(2, e.kind)
+    st.bind(1, e.at.empty() ? utc_now() : e.at)
+        .bind(2, e.kind)
         .bind(3, e.mac ? std::optional(e.mac->str()) : std::nullopt)
-        .bind(4, opt_text(e.ip)).bind(5, e.detail.empty() ? std::string("{}") : e.detail);
+        .bind(4, opt_text(e.ip))
+        .bind(5, e.detail.empty() ? std::string("{}") : e.detail);
     st.run();
     st.reset();
   }
@@ -333,7 +380,8 @@ std::vector<Event> Inventory::events(const EventQuery& q) const {
   sql::Statement st(impl_->db,
                     "SELECT id, at, kind, mac, ip, detail FROM events WHERE (?1 IS NULL OR mac = ?1) "
                     "AND at > ?2 ORDER BY id LIMIT ?3");
-  st.bind(1, q.mac ? std::optional(q.mac->str()) : std::nullopt).bind(2, q.since)
+  st.bind(1, q.mac ? std::optional(q.mac->str()) : std::nullopt)
+      .bind(2, q.since)
       .bind(3, static_cast<std::int64_t>(q.limit));
   std::vector<Event> out;
   while (st.step()) {
@@ -359,19 +407,27 @@ std::size_t Inventory::prune_events(const std::string& older_than) {
 void Inventory::record_discovered(const Discovered& d) {
   std::lock_guard lock(impl_->mu);
   sql::Statement st(impl_->db,
-      "INSERT INTO discovered (mac, first_seen, last_seen, count, relay, vendor_class, client_arch, hostname) "
-      "VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT(mac) DO UPDATE SET last_seen = ?2, "
-      "count = count + 1, relay = ?3, vendor_class = ?4, client_arch = ?5, hostname = ?6");
-  st.bind(1, d.mac.str()).bind(2, d.last_seen.empty() ? utc_now() : d.last_seen)
-      .bind(3, opt_text(d.relay)).bind(4, d.vendor_class).bind(6, d.hostname);
-  if (d.client_arch) st.bind(5, std::int64_t{*d.client_arch}); else st.bind_null(5);
+                    "INSERT INTO discovered (mac, first_seen, last_seen, count, relay, vendor_class, "
+                    "client_arch, hostname) "
+                    "VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT(mac) DO UPDATE SET last_seen = ?2, "
+                    "count = count + 1, relay = ?3, vendor_class = ?4, client_arch = ?5, hostname = ?6");
+  st.bind(1, d.mac.str())
+      .bind(2, d.last_seen.empty() ? utc_now() : d.last_seen)
+      .bind(3, opt_text(d.relay))
+      .bind(4, d.vendor_class)
+      .bind(6, d.hostname);
+  if (d.client_arch)
+    st.bind(5, std::int64_t{*d.client_arch});
+  else
+    st.bind_null(5);
   st.run();
 }
 
 std::vector<Discovered> Inventory::discovered() const {
   std::lock_guard lock(impl_->mu);
-  sql::Statement st(impl_->db, "SELECT mac, first_seen, last_seen, count, relay, vendor_class, "
-                               "client_arch, hostname FROM discovered ORDER BY last_seen DESC");
+  sql::Statement st(impl_->db,
+                    "SELECT mac, first_seen, last_seen, count, relay, vendor_class, "
+                    "client_arch, hostname FROM discovered ORDER BY last_seen DESC");
   std::vector<Discovered> out;
   while (st.step()) {
     Discovered d;
@@ -397,7 +453,8 @@ std::string Inventory::create_token(const std::string& name, Role role) {
   sql::Transaction tx(impl_->db);
   sql::Statement taken(impl_->db, "SELECT 1 FROM api_tokens WHERE name = ?1");
   if (taken.bind(1, name).step()) {
-    throw RuleViolation(FieldErrors{{"name", "is already used by another token", FieldError::Kind::conflict}});
+    throw RuleViolation(
+        FieldErrors{{"name", "is already used by another token", FieldError::Kind::conflict}});
   }
   sql::Statement st(impl_->db, "INSERT INTO api_tokens (name, role, hash, created_at) VALUES (?1,?2,?3,?4)");
   st.bind(1, name).bind(2, to_string(role)).bind(3, sha256_hex(token)).bind(4, utc_now()).run();
@@ -408,7 +465,8 @@ std::string Inventory::create_token(const std::string& name, Role role) {
 std::optional<ApiToken> Inventory::verify_token(std::string_view token) {
   const std::string hash = sha256_hex(token);
   std::lock_guard lock(impl_->mu);
-  sql::Statement st(impl_->db, "SELECT id, name, role, hash, created_at, last_used FROM api_tokens WHERE hash = ?1");
+  sql::Statement st(impl_->db,
+                    "SELECT id, name, role, hash, created_at, last_used FROM api_tokens WHERE hash = ?1");
   st.bind(1, hash);
   if (!st.step() || !constant_time_equal(st.text(3), hash)) return std::nullopt;
   ApiToken t;
@@ -425,8 +483,8 @@ std::vector<ApiToken> Inventory::tokens() const {
   sql::Statement st(impl_->db, "SELECT id, name, role, created_at, last_used FROM api_tokens ORDER BY name");
   std::vector<ApiToken> out;
   while (st.step()) {
-    out.push_back({st.int64(0), st.text(1), parse_role(st.text(2)).value_or(Role::viewer), st.text(3),
-                   st.text(4)});
+    out.push_back(
+        {st.int64(0), st.text(1), parse_role(st.text(2)).value_or(Role::viewer), st.text(3), st.text(4)});
   }
   return out;
 }

@@ -13,7 +13,8 @@ std::optional<Ipv4> Ipv4::parse(std::string_view text) {
       ++pos;
     }
     const std::size_t start = pos;
-    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 4) ++pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9' && pos - start < 4)
+      ++pos;
     const std::size_t len = pos - start;
     if (len == 0 || len > 3) return std::nullopt;
     if (len > 1 && text[start] == '0') return std::nullopt;
@@ -57,10 +58,13 @@ std::optional<Cidr> Cidr::from_mask(Ipv4 addr, Ipv4 mask) {
   const std::uint32_t m = mask.value();
   if ((~m & (~m + 1)) != 0) return std::nullopt;  // ones must be contiguous from the top
   int prefix = 0;
-  for (std::uint32_t bit = 0x8000'0000u; bit != 0 && (m & bit) != 0; bit >>= 1) ++prefix;
+  for (std::uint32_t bit = 0x8000'0000u; bit != 0 && (m & bit) != 0; bit >>= 1)
+    ++prefix;
   return Cidr(Ipv4(addr.value() & m), prefix);
 }
 
-std::string Cidr::str() const { return network_.str() + '/' + std::to_string(prefix_); }
+std::string Cidr::str() const {
+  return network_.str() + '/' + std::to_string(prefix_);
+}
 
 }  // namespace bk::db

@@ -40,20 +40,12 @@ class Cidr {
 
   constexpr Ipv4 network() const { return network_; }
   constexpr int prefix() const { return prefix_; }
-  constexpr Ipv4 mask() const {
-    return Ipv4(prefix_ == 0 ? 0u : ~std::uint32_t{0} << (32 - prefix_));
-  }
+  constexpr Ipv4 mask() const { return Ipv4(prefix_ == 0 ? 0u : ~std::uint32_t{0} << (32 - prefix_)); }
   constexpr Ipv4 broadcast() const { return Ipv4(network_.value() | ~mask().value()); }
-  constexpr bool contains(Ipv4 a) const {
-    return (a.value() & mask().value()) == network_.value();
-  }
-  constexpr bool overlaps(const Cidr& o) const {
-    return contains(o.network()) || o.contains(network());
-  }
+  constexpr bool contains(Ipv4 a) const { return (a.value() & mask().value()) == network_.value(); }
+  constexpr bool overlaps(const Cidr& o) const { return contains(o.network()) || o.contains(network()); }
   // True for the network and broadcast addresses of prefixes that have them (/31 and /32 do not).
-  constexpr bool is_reserved(Ipv4 a) const {
-    return prefix_ < 31 && (a == network_ || a == broadcast());
-  }
+  constexpr bool is_reserved(Ipv4 a) const { return prefix_ < 31 && (a == network_ || a == broadcast()); }
   std::string str() const;
 
   friend constexpr auto operator<=>(const Cidr&, const Cidr&) = default;

@@ -27,8 +27,8 @@ std::optional<Ipv4> parse_ipv4_field(std::string_view text, std::string_view fie
 std::optional<Cidr> parse_cidr_field(std::string_view text, std::string_view field, FieldErrors& errors) {
   auto c = Cidr::parse(text);
   if (c) return c;
-  std::string reason = "is not a network: \"" + std::string(text.substr(0, 40)) +
-                       "\" (write it as 198.18.0.0/24)";
+  std::string reason =
+      "is not a network: \"" + std::string(text.substr(0, 40)) + "\" (write it as 198.18.0.0/24)";
   // The common slip is an address with host bits: say which network was meant.
   const auto slash = text.find('/');
   int prefix = -1;
@@ -57,10 +57,12 @@ JsonReader::JsonReader(const nlohmann::json& obj, std::initializer_list<std::str
   obj_ = &obj;
   for (const auto& [key, value] : obj.items()) {
     bool known = false;
-    for (const auto a : allowed) known = known || a == key;
+    for (const auto a : allowed)
+      known = known || a == key;
     if (!known) {
       std::string list;
-      for (const auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      for (const auto a : allowed)
+        list += (list.empty() ? "" : ", ") + std::string(a);
       errors_.push_back({key, "is not a known field (known: " + list + ")"});
     }
   }
@@ -146,7 +148,8 @@ std::optional<Pool> JsonReader::pool(std::string_view key) {
   JsonReader r(*v, {"start", "end"}, inner);
   const auto start = r.ipv4("start", true);
   const auto end = r.ipv4("end", true);
-  for (auto& e : inner) errors_.push_back({std::string(key) + "." + e.field, e.reason, e.kind});
+  for (auto& e : inner)
+    errors_.push_back({std::string(key) + "." + e.field, e.reason, e.kind});
   if (!start || !end) return std::nullopt;
   return Pool{*start, *end};
 }

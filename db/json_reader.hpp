@@ -19,8 +19,7 @@ namespace bk::db {
 // inventory document, the CSV import and the REST API all read objects through it.
 class JsonReader {
  public:
-  JsonReader(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed,
-             FieldErrors& errors);
+  JsonReader(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed, FieldErrors& errors);
 
   bool has(std::string_view key) const;
   std::optional<std::string> text(std::string_view key, bool required = false);

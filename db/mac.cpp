@@ -41,20 +41,24 @@ std::optional<Mac> parse_grouped(std::string_view text, std::size_t group, char 
 
 std::optional<Mac> Mac::parse(std::string_view text) {
   switch (text.size()) {
-    case 12: return parse_grouped(text, 12, '\0');
-    case 14: return parse_grouped(text, 4, '.');
+    case 12:
+      return parse_grouped(text, 12, '\0');
+    case 14:
+      return parse_grouped(text, 4, '.');
     case 17: {
       const char sep = text[2];
       if (sep != ':' && sep != '-') return std::nullopt;
       return parse_grouped(text, 2, sep);
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
 Mac Mac::from_bytes(std::span<const std::uint8_t, 6> bytes) {
   std::uint64_t acc = 0;
-  for (const std::uint8_t b : bytes) acc = (acc << 8) | b;
+  for (const std::uint8_t b : bytes)
+    acc = (acc << 8) | b;
   return Mac(acc);
 }
 

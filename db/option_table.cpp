@@ -156,7 +156,8 @@ bool put_ip(const nlohmann::json& v, std::vector<std::uint8_t>& out) {
   if (!v.is_string()) return false;
   const auto ip = Ipv4::parse(v.get<std::string>());
   if (!ip) return false;
-  for (const auto b : ip->bytes()) out.push_back(b);
+  for (const auto b : ip->bytes())
+    out.push_back(b);
   return true;
 }
 
@@ -174,47 +175,62 @@ bool put_uint(const nlohmann::json& v, int width, std::int64_t lo, std::int64_t 
   }
   if (n < lo || n > hi) return false;
   const auto u = static_cast<std::uint32_t>(n);
-  for (int i = width - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
+  for (int i = width - 1; i >= 0; --i)
+    out.push_back(static_cast<std::uint8_t>(u >> (8 * i)));
   return true;
 }
 
 std::string type_hint(T t) {
   switch (t) {
-    case T::ip: return "an IPv4 address such as \"198.18.0.1\"";
-    case T::ips: return "IPv4 addresses, as an array or \"198.18.0.1,198.18.0.2\"";
-    case T::ip_pairs: return "an even number of IPv4 addresses (pairs)";
-    case T::u8: return "a number from 0 to 255";
-    case T::u16: return "a number from 0 to 65535";
-    case T::u32: return "a number from 0 to 4294967295";
-    case T::i32: return "a number from -2147483648 to 2147483647";
-    case T::flag: return "true or false";
-    case T::text: return "text of 1 to 255 printable characters";
-    case T::u8s: return "a list of numbers from 0 to 255";
-    case T::u16s: return "a list of numbers from 0 to 65535";
-    case T::bytes: return "hex bytes such as \"0x0a0b0c\"";
+    case T::ip:
+      return "an IPv4 address such as \"198.18.0.1\"";
+    case T::ips:
+      return "IPv4 addresses, as an array or \"198.18.0.1,198.18.0.2\"";
+    case T::ip_pairs:
+      return "an even number of IPv4 addresses (pairs)";
+    case T::u8:
+      return "a number from 0 to 255";
+    case T::u16:
+      return "a number from 0 to 65535";
+    case T::u32:
+      return "a number from 0 to 4294967295";
+    case T::i32:
+      return "a number from -2147483648 to 2147483647";
+    case T::flag:
+      return "true or false";
+    case T::text:
+      return "text of 1 to 255 printable characters";
+    case T::u8s:
+      return "a list of numbers from 0 to 255";
+    case T::u16s:
+      return "a list of numbers from 0 to 65535";
+    case T::bytes:
+      return "hex bytes such as \"0x0a0b0c\"";
   }
   return "a value";
 }
 
 }  // namespace
 
-std::span<const OptionDef> option_table() { return kTable; }
+std::span<const OptionDef> option_table() {
+  return kTable;
+}
 
 const OptionDef* find_option(std::uint8_t code) {
-  const auto it = std::find_if(kTable.begin(), kTable.end(),
-                               [code](const OptionDef& d) { return d.code == code; });
+  const auto it =
+      std::find_if(kTable.begin(), kTable.end(), [code](const OptionDef& d) { return d.code == code; });
   return it == kTable.end() ? nullptr : &*it;
 }
 
 const OptionDef* find_option(std::string_view name) {
-  const auto it = std::find_if(kTable.begin(), kTable.end(),
-                               [name](const OptionDef& d) { return d.name == name; });
+  const auto it =
+      std::find_if(kTable.begin(), kTable.end(), [name](const OptionDef& d) { return d.name == name; });
   return it == kTable.end() ? nullptr : &*it;
 }
 
 std::string_view option_type_name(OptionType t) {
-  static constexpr std::array<std::string_view, 12> kNames{
-      "ip", "ips", "ip_pairs", "u8", "u16", "u32", "i32", "flag", "text", "u8s", "u16s", "bytes"};
+  static constexpr std::array<std::string_view, 12> kNames{"ip",  "ips",  "ip_pairs", "u8",  "u16",  "u32",
+                                                           "i32", "flag", "text",     "u8s", "u16s", "bytes"};
   return kNames[static_cast<std::size_t>(t)];
 }
 
@@ -233,8 +249,7 @@ std::optional<std::uint8_t> option_code(std::string_view key, std::string& why) 
   return std::nullopt;
 }
 
-std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code,
-                                                             const nlohmann::json& value,
+std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code, const nlohmann::json& value,
                                                              std::string& why) {
   const OptionDef* def = find_option(code);
   if (def != nullptr && def->managed) {
@@ -242,20 +257,40 @@ std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code,
     return std::nullopt;
   }
   const OptionDef& d = def != nullptr ? *def : kUnknown;
+  // Raw hex is accepted for any type (bootptab's T-tags are written so) when the bytes fit it.
+  if (d.type != T::text && d.type != T::bytes && value.is_string() &&
+      (value.get<std::string>().starts_with("0x") || value.get<std::string>().starts_with("0X"))) {
+    auto raw = from_hex(value.get<std::string>());
+    if (raw && !raw->empty() && raw->size() <= 255) {
+      const auto canonical = decode_option_value(code, *raw);
+      if (!(canonical.is_string() && canonical.get<std::string>().starts_with("0x"))) return raw;
+    }
+    why = "must be " + type_hint(d.type) + " (hex bytes of that shape also do)";
+    return std::nullopt;
+  }
   std::vector<std::uint8_t> out;
   bool ok = true;
   switch (d.type) {
-    case T::ip: ok = put_ip(value, out); break;
+    case T::ip:
+      ok = put_ip(value, out);
+      break;
     case T::ips:
     case T::ip_pairs: {
       const auto items = items_of(value);
-      for (const auto& i : items) ok = ok && put_ip(i, out);
+      for (const auto& i : items)
+        ok = ok && put_ip(i, out);
       ok = ok && !items.empty() && (d.type == T::ips || items.size() % 2 == 0);
       break;
     }
-    case T::u8: ok = put_uint(value, 1, 0, 0xFF, out); break;
-    case T::u16: ok = put_uint(value, 2, 0, 0xFFFF, out); break;
-    case T::u32: ok = put_uint(value, 4, 0, 0xFFFF'FFFFll, out); break;
+    case T::u8:
+      ok = put_uint(value, 1, 0, 0xFF, out);
+      break;
+    case T::u16:
+      ok = put_uint(value, 2, 0, 0xFFFF, out);
+      break;
+    case T::u32:
+      ok = put_uint(value, 4, 0, 0xFFFF'FFFFll, out);
+      break;
     case T::i32:
       ok = put_uint(value, 4, std::numeric_limits<std::int32_t>::min(),
                     std::numeric_limits<std::int32_t>::max(), out);
@@ -277,7 +312,8 @@ std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code,
     case T::u16s: {
       const auto items = items_of(value);
       const int width = d.type == T::u8s ? 1 : 2;
-      for (const auto& i : items) ok = ok && put_uint(i, width, 0, width == 1 ? 0xFF : 0xFFFF, out);
+      for (const auto& i : items)
+        ok = ok && put_uint(i, width, 0, width == 1 ? 0xFF : 0xFFFF, out);
       ok = ok && !items.empty();
       break;
     }
@@ -306,7 +342,8 @@ nlohmann::json decode_option_value(std::uint8_t code, std::span<const std::uint8
   const T type = def != nullptr ? def->type : T::bytes;
   const auto uint_at = [&](std::size_t pos, std::size_t width) {
     std::uint32_t v = 0;
-    for (std::size_t i = 0; i < width; ++i) v = (v << 8) | b[pos + i];
+    for (std::size_t i = 0; i < width; ++i)
+      v = (v << 8) | b[pos + i];
     return v;
   };
   const auto ip_at = [&](std::size_t pos) { return Ipv4(uint_at(pos, 4)).str(); };
@@ -318,7 +355,8 @@ nlohmann::json decode_option_value(std::uint8_t code, std::span<const std::uint8
     case T::ip_pairs:
       if (!b.empty() && b.size() % (type == T::ips ? 4 : 8) == 0) {
         nlohmann::json arr = nlohmann::json::array();
-        for (std::size_t i = 0; i < b.size(); i += 4) arr.push_back(ip_at(i));
+        for (std::size_t i = 0; i < b.size(); i += 4)
+          arr.push_back(ip_at(i));
         return arr;
       }
       break;
@@ -344,17 +382,20 @@ nlohmann::json decode_option_value(std::uint8_t code, std::span<const std::uint8
       break;
     case T::u8s: {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto v : b) arr.push_back(v);
+      for (const auto v : b)
+        arr.push_back(v);
       return arr;
     }
     case T::u16s:
       if (b.size() % 2 == 0) {
         nlohmann::json arr = nlohmann::json::array();
-        for (std::size_t i = 0; i < b.size(); i += 2) arr.push_back(uint_at(i, 2));
+        for (std::size_t i = 0; i < b.size(); i += 2)
+          arr.push_back(uint_at(i, 2));
         return arr;
       }
       break;
-    case T::bytes: break;
+    case T::bytes:
+      break;
   }
   return to_hex(b);
 }

@@ -19,11 +19,11 @@ enum class OptionType : std::uint8_t {
   u16,
   u32,
   i32,
-  flag,      // one octet, 0 or 1
-  text,      // NVT ASCII
-  u8s,       // list of octets
-  u16s,      // list of 16-bit values
-  bytes,     // opaque; written as hex "0x0102..."
+  flag,   // one octet, 0 or 1
+  text,   // NVT ASCII
+  u8s,    // list of octets
+  u16s,   // list of 16-bit values
+  bytes,  // opaque; written as hex "0x0102..."
 };
 
 // The one table of options: the codec, the inventory's validation, the REST API and the GUI's
@@ -46,8 +46,7 @@ std::optional<std::uint8_t> option_code(std::string_view key, std::string& why);
 
 // JSON value (as written in the inventory document or the API) -> wire bytes. Unknown codes take
 // hex strings. nullopt with `why` set when the value does not fit the option's type.
-std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code,
-                                                             const nlohmann::json& value,
+std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code, const nlohmann::json& value,
                                                              std::string& why);
 // Wire bytes -> the canonical JSON value (what export prints). Never fails: bytes that do not
 // fit the type come back as hex.

@@ -91,7 +91,9 @@ constexpr std::array<std::string_view, 1> kMigrations{kV1};
 
 }  // namespace
 
-std::span<const std::string_view> migrations() { return kMigrations; }
+std::span<const std::string_view> migrations() {
+  return kMigrations;
+}
 
 void migrate_file_to(const std::string& path, int version) {
   sql::Database db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

@@ -26,7 +26,9 @@ Database& Database::operator=(Database&& o) noexcept {
   return *this;
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  sqlite3_close(db_);
+}
 
 void Database::fail(std::string_view what) const {
   throw DbError(path_ + ": " + std::string(what) + ": " + sqlite3_errmsg(db_));
@@ -54,7 +56,9 @@ Statement::Statement(const Database& db, std::string_view sql) : db_(db) {
   }
 }
 
-Statement::~Statement() { sqlite3_finalize(stmt_); }
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
 
 Statement& Statement::bind(int index, std::int64_t v) {
   if (sqlite3_bind_int64(stmt_, index, v) != SQLITE_OK) db_.fail("bind");
@@ -62,8 +66,7 @@ Statement& Statement::bind(int index, std::int64_t v) {
 }
 
 Statement& Statement::bind(int index, std::string_view v) {
-  if (sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) !=
-      SQLITE_OK) {
+  if (sqlite3_bind_text64(stmt_, index, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) != SQLITE_OK) {
     db_.fail("bind");
   }
   return *this;
@@ -86,8 +89,12 @@ void Statement::reset() {
   sqlite3_clear_bindings(stmt_);
 }
 
-bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-std::int64_t Statement::int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+bool Statement::is_null(int col) const {
+  return sqlite3_column_type(stmt_, col) == SQLITE_NULL;
+}
+std::int64_t Statement::int64(int col) const {
+  return sqlite3_column_int64(stmt_, col);
+}
 std::string Statement::text(int col) const {
   const auto* p = sqlite3_column_text(stmt_, col);
   return p == nullptr ? std::string()

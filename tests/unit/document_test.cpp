@@ -11,19 +11,23 @@ namespace {
 
 ImportReport import_into(Inventory& inv, const nlohmann::json& doc, bool dry_run = false) {
   ImportReport report;
-  inv.write([&](Draft& d) {
-    report = import_document(d, doc);
-    return report.errors();
-  }, dry_run);
+  inv.write(
+      [&](Draft& d) {
+        report = import_document(d, doc);
+        return report.errors();
+      },
+      dry_run);
   return report;
 }
 
 ImportReport import_csv(Inventory& inv, const std::string& csv, bool dry_run = false) {
   ImportReport report;
-  inv.write([&](Draft& d) {
-    report = import_machines_csv(d, csv);
-    return report.errors();
-  }, dry_run);
+  inv.write(
+      [&](Draft& d) {
+        report = import_machines_csv(d, csv);
+        return report.errors();
+      },
+      dry_run);
   return report;
 }
 
@@ -126,7 +130,8 @@ TEST(Document, TenThousandRowsWithOneBadRowWriteNothing) {
   // Row 9,999 of the data (line 10,000 of the file): a broken address.
   const auto line_start = [&](int line) {
     std::size_t pos = 0;
-    for (int l = 1; l < line; ++l) pos = csv.find('\n', pos) + 1;
+    for (int l = 1; l < line; ++l)
+      pos = csv.find('\n', pos) + 1;
     return pos;
   };
   const std::size_t at = line_start(10'000);
@@ -150,7 +155,8 @@ TEST(Document, TenThousandRowsImportAndDryRunReportsEachRow) {
   EXPECT_EQ(inv.snapshot()->machines().size(), 0u);
   const auto t0 = std::chrono::steady_clock::now();
   const auto real = import_csv(inv, csv);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   EXPECT_TRUE(real.ok());
   EXPECT_EQ(inv.snapshot()->machines().size(), 10'000u);
   EXPECT_EQ(Inventory(dir.file("a.db")).snapshot()->machines().size(), 10'000u);
@@ -167,10 +173,11 @@ TEST(Document, CsvHeaderAndRowProblems) {
             std::string::npos);
   EXPECT_NE(import_csv(inv, "mac,hostname,ip,color\n").errors()[0].reason.find("unknown column"),
             std::string::npos);
-  const auto r = import_csv(inv, "hostname,ip,mac,enabled\n"
-                                 "ws10,198.18.0.60,5254.0000.0010,no\n"
-                                 "ws11,198.18.0.61,52:54:00:00:00:11,maybe\n"
-                                 "ws12,198.18.0.62\n");
+  const auto r = import_csv(inv,
+                            "hostname,ip,mac,enabled\n"
+                            "ws10,198.18.0.60,5254.0000.0010,no\n"
+                            "ws11,198.18.0.61,52:54:00:00:00:11,maybe\n"
+                            "ws12,198.18.0.62\n");
   ASSERT_EQ(r.rows.size(), 3u);
   EXPECT_EQ(r.rows[0].action, "create");
   EXPECT_EQ(r.rows[1].errors[0].field, "enabled");

@@ -16,7 +16,8 @@ using namespace bk::db;
 namespace {
 
 void import_lab(Inventory& inv) {
-  const auto errors = inv.write([](Draft& d) { return import_document(d, bk::test::lab_document()).errors(); });
+  const auto errors =
+      inv.write([](Draft& d) { return import_document(d, bk::test::lab_document()).errors(); });
   ASSERT_TRUE(errors.empty()) << errors.front().message();
 }
 
@@ -103,7 +104,8 @@ TEST(Inventory, WritesAreAllOrNothingAndPublishASnapshot) {
     FieldErrors e = d.put_machine(m);
     Machine clash = *d.state().machine_by_mac(*Mac::parse("52:54:00:12:34:57"));
     clash.ip = m.ip;  // taken
-    for (auto& x : d.put_machine(clash)) e.push_back(x);
+    for (auto& x : d.put_machine(clash))
+      e.push_back(x);
     return e;
   });
   ASSERT_EQ(errors.size(), 1u);
@@ -115,8 +117,9 @@ TEST(Inventory, WritesAreAllOrNothingAndPublishASnapshot) {
 TEST(Inventory, DryRunWritesNothing) {
   bk::test::TempDir dir;
   Inventory inv(dir.file("bk.db"));
-  const auto errors = inv.write([](Draft& d) { return import_document(d, bk::test::lab_document()).errors(); },
-                                /*dry_run=*/true);
+  const auto errors =
+      inv.write([](Draft& d) { return import_document(d, bk::test::lab_document()).errors(); },
+                /*dry_run=*/true);
   EXPECT_TRUE(errors.empty());
   EXPECT_EQ(inv.snapshot()->machines().size(), 0u);
   EXPECT_EQ(Inventory(dir.file("bk.db")).snapshot()->machines().size(), 0u);
@@ -161,7 +164,10 @@ TEST(Inventory, SnapshotIsRebuiltAfterAnotherConnectionWrites) {
 TEST(Inventory, OneWriterAndFourReadersNeverSeeBusy) {
   bk::test::TempDir dir;
   const auto path = dir.file("bk.db");
-  { Inventory inv(path); import_lab(inv); }
+  {
+    Inventory inv(path);
+    import_lab(inv);
+  }
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
   std::atomic<long> reads{0};
@@ -182,7 +188,9 @@ TEST(Inventory, OneWriterAndFourReadersNeverSeeBusy) {
           return d.put_machine(m);
         });
         if (!e.empty()) ++failures;
-        inv.append_events(std::vector<Event>{{0, "", "test.write", Mac::from_value(0x525400100000ull + static_cast<unsigned>(i)), std::nullopt, "{}"}});
+        inv.append_events(std::vector<Event>{{0, "", "test.write",
+                                              Mac::from_value(0x525400100000ull + static_cast<unsigned>(i)),
+                                              std::nullopt, "{}"}});
         ++writes;
       }
     } catch (const std::exception& ex) {
@@ -208,7 +216,8 @@ TEST(Inventory, OneWriterAndFourReadersNeverSeeBusy) {
   }
   std::this_thread::sleep_for(std::chrono::seconds(5));
   stop = true;
-  for (auto& t : threads) t.join();
+  for (auto& t : threads)
+    t.join();
   EXPECT_EQ(failures, 0);
   EXPECT_GT(writes, 10);
   EXPECT_GT(reads, 10);
@@ -219,11 +228,10 @@ TEST(Inventory, EventsAndDiscovered) {
   bk::test::TempDir dir;
   Inventory inv(dir.file("bk.db"));
   const auto mac = *Mac::parse("52:54:00:ab:cd:ef");
-  inv.append_events(std::vector<Event>{{0, "2026-12-04T10:00:00.000Z", "bootp.request", mac, std::nullopt, "{}"},
-                                       {0, "2026-12-04T10:00:01.000Z", "bootp.reply", mac,
-                                        Ipv4::parse("198.18.0.5"), R"({"kind":"bootp"})"},
-                                       {0, "2026-12-04T10:00:02.000Z", "tftp.start", std::nullopt,
-                                        std::nullopt, "{}"}});
+  inv.append_events(std::vector<Event>{
+      {0, "2026-12-04T10:00:00.000Z", "bootp.request", mac, std::nullopt, "{}"},
+      {0, "2026-12-04T10:00:01.000Z", "bootp.reply", mac, Ipv4::parse("198.18.0.5"), R"({"kind":"bootp"})"},
+      {0, "2026-12-04T10:00:02.000Z", "tftp.start", std::nullopt, std::nullopt, "{}"}});
   EXPECT_EQ(inv.events({mac, "", 10}).size(), 2u);
   EXPECT_EQ(inv.events({std::nullopt, "2026-12-04T10:00:00.000Z", 10}).size(), 2u);
   EXPECT_EQ(inv.prune_events("2026-12-04T10:00:01.500Z"), 2u);

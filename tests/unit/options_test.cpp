@@ -35,23 +35,38 @@ TEST(OptionTable, EncodesEachTypeAndDecodesToTheCanonicalForm) {
     EXPECT_EQ(decode_option_value(static_cast<std::uint8_t>(code), *bytes), canonical) << code;
   };
   check(1, "255.255.255.0", {255, 255, 255, 0}, "255.255.255.0");
-  check(6, "198.18.0.1, 198.18.0.2", {198, 18, 0, 1, 198, 18, 0, 2}, json::array({"198.18.0.1", "198.18.0.2"}));
+  check(6, "198.18.0.1, 198.18.0.2", {198, 18, 0, 1, 198, 18, 0, 2},
+        json::array({"198.18.0.1", "198.18.0.2"}));
   check(3, json::array({"198.18.0.1"}), {198, 18, 0, 1}, json::array({"198.18.0.1"}));
-  check(17, "/srv/nfs/ws01", {'/', 's', 'r', 'v', '/', 'n', 'f', 's', '/', 'w', 's', '0', '1'}, "/srv/nfs/ws01");
+  check(17, "/srv/nfs/ws01", {'/', 's', 'r', 'v', '/', 'n', 'f', 's', '/', 'w', 's', '0', '1'},
+        "/srv/nfs/ws01");
   check(2, -3600, {0xff, 0xff, 0xf1, 0xf0}, -3600);
   check(26, "1500", {0x05, 0xdc}, 1500);
   check(19, true, {1}, true);
   check(23, 64, {64}, 64);
   check(43, "0x0601 08", {0x06, 0x01, 0x08}, "0x060108");
+  check(150, "0xc6130402", {198, 19, 4, 2}, json::array({"198.19.4.2"}));  // bootptab's hex form
   check(224, "0xdeadbeef", {0xde, 0xad, 0xbe, 0xef}, "0xdeadbeef");  // not in the table: bytes
 }
 
 TEST(OptionTable, RefusesValuesThatDoNotFit) {
   std::string why;
-  for (const auto& [code, value] : std::vector<std::pair<int, json>>{
-           {1, "255.255.255"}, {1, 24}, {3, ""}, {21, "198.18.0.1"}, {23, 256}, {26, -1}, {26, "15x"},
-           {19, "yes"}, {17, ""}, {17, "bad\nline"}, {17, std::string(256, 'x')}, {43, "0x123"},
-           {43, "zz"}, {53, 1}, {51, 3600}, {2, 2147483648LL}}) {
+  for (const auto& [code, value] : std::vector<std::pair<int, json>>{{1, "255.255.255"},
+                                                                     {1, 24},
+                                                                     {3, ""},
+                                                                     {21, "198.18.0.1"},
+                                                                     {23, 256},
+                                                                     {26, -1},
+                                                                     {26, "15x"},
+                                                                     {19, "yes"},
+                                                                     {17, ""},
+                                                                     {17, "bad\nline"},
+                                                                     {17, std::string(256, 'x')},
+                                                                     {43, "0x123"},
+                                                                     {43, "zz"},
+                                                                     {53, 1},
+                                                                     {51, 3600},
+                                                                     {2, 2147483648LL}}) {
     EXPECT_FALSE(encode_option_value(static_cast<std::uint8_t>(code), value, why)) << code << " " << value;
     EXPECT_FALSE(why.empty());
   }
@@ -67,6 +82,7 @@ TEST(OptionsJson, AcceptsNamesAndPrintsCodes) {
   options_from_json(json{{"17", "/a"}, {"root-path", "/b"}, {"bogus", 1}, {"1", "x"}}, "options", errors);
   ASSERT_EQ(errors.size(), 3u);
   std::set<std::string> fields;
-  for (const auto& e : errors) fields.insert(e.field);
+  for (const auto& e : errors)
+    fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"options.1", "options.bogus", "options.root-path"}));
 }

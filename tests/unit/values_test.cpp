@@ -82,13 +82,14 @@ TEST(Cidr, FromMaskAndOverlap) {
 }
 
 TEST(Hostname, FollowsRfc1123) {
-  for (const char* ok : {"ws01", "WS-01", "a", "1lab", "ws01.lab.test", "a23456789012345678901234567890123456789012345678901234567890123"}) {
+  for (const char* ok : {"ws01", "WS-01", "a", "1lab", "ws01.lab.test",
+                         "a23456789012345678901234567890123456789012345678901234567890123"}) {
     EXPECT_TRUE(bk::db::is_valid_hostname(ok)) << ok;
   }
-  for (const std::string& bad : {std::string(), std::string("-ws"), std::string("ws-"), std::string("ws_01"),
-                                std::string("ws 01"), std::string("ws..lab"), std::string(".ws"),
-                                std::string("ws."), std::string(64, 'a'), std::string("wś01"),
-                                std::string("ws01;rm -rf")}) {
+  for (const std::string& bad :
+       {std::string(), std::string("-ws"), std::string("ws-"), std::string("ws_01"), std::string("ws 01"),
+        std::string("ws..lab"), std::string(".ws"), std::string("ws."), std::string(64, 'a'),
+        std::string("wś01"), std::string("ws01;rm -rf")}) {
     EXPECT_FALSE(bk::db::is_valid_hostname(bad)) << bad;
   }
 }

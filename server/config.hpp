@@ -1,0 +1,29 @@
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bk::server {
+
+// Everything bootkeeperd can be told, from the TOML file and then the flags (flags win).
+struct Config {
+  std::string db = "var/bootkeeper.db";
+  std::string images = "images";
+  std::string log_level = "info";
+  bool bootp_enabled = true;
+  std::string bootp_listen = "0.0.0.0:67";
+  std::vector<std::string> interfaces;
+  double bootp_rate_limit = 10;  // replies per second per MAC; 0 turns the limit off
+  int bootp_max_hops = 16;
+  std::string server_name;  // sname of replies; empty: this host's name
+  bool tftp_enabled = true;
+  std::string tftp_listen = "0.0.0.0:69";
+  bool api_enabled = true;
+  std::string api_listen = "127.0.0.1:8067";
+};
+
+// Reads a TOML file over `base`. Throws std::runtime_error with "FILE:LINE: problem" on a syntax
+// error, an unknown key or a value of the wrong type.
+Config load_config_file(const std::string& path, Config base);
+
+}  // namespace bk::server

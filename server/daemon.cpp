@@ -1,0 +1,104 @@
+#include "server/daemon.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's coroutine support needs it with g++ 12
+
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+#include <spdlog/spdlog.h>
+
+#include "db/inventory.hpp"
+#include "server/bootp/transport.hpp"
+#include "server/event_bus.hpp"
+#include "tftpd/image_root.hpp"
+
+namespace bk::server {
+namespace {
+
+std::string host_name() {
+  std::array<char, 256> buf{};
+  if (::gethostname(buf.data(), buf.size() - 1) != 0) return "bootkeeper";
+  return buf.data();
+}
+
+}  // namespace
+
+int run_daemon(const Config& config) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(config.images, ec)) {
+    spdlog::error("{}: the image root does not exist: create it (mkdir -p {}) or pass --images",
+                  config.images, config.images);
+    return 1;
+  }
+  db::Inventory inventory(config.db);
+  const tftp::ImageRoot images(config.images);
+  const auto snap = inventory.snapshot();
+  spdlog::info("inventory {}: {} subnets, {} images, {} machines", config.db, snap->subnets().size(),
+               snap->images().size(), snap->machines().size());
+  spdlog::info("image root {}", fs::absolute(config.images).string());
+
+  EventBus events(inventory);
+  boost::asio::io_context io;
+
+  bootp::Counters bootp_counters;
+  std::unique_ptr<bootp::Transport> bootp;
+  if (config.bootp_enabled) {
+    bootp::Settings settings;
+    settings.server_name = config.server_name.empty() ? host_name() : config.server_name;
+    settings.max_hops = static_cast<unsigned>(config.bootp_max_hops);
+    bootp::BootFiles files{[&images](std::string_view path) { return images.size(path); }};
+    bootp::TransportOptions topt;
+    topt.listen = config.bootp_listen;
+    topt.interfaces = config.interfaces;
+    topt.rate_limit = config.bootp_rate_limit;
+    bootp = std::make_unique<bootp::Transport>(io, topt, bootp::Responder(settings, files), inventory, events,
+                                               bootp_counters);
+    spdlog::info("BOOTP: listening on {} as {}{}", config.bootp_listen, settings.server_name,
+                 config.interfaces.empty() ? "" : " (interfaces restricted)");
+  }
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    spdlog::info("signal {}: shutting down", sig);
+    io.stop();
+  });
+
+  // Another process (a second daemon, `inventory import`) may write the same file.
+  boost::asio::steady_timer timer(io);
+  std::function<void()> watch = [&] {
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      try {
+        if (inventory.refresh()) {
+          spdlog::info("inventory changed on disk: now {} machines", inventory.snapshot()->machines().size());
+        }
+      } catch (const std::exception& ex) {
+        spdlog::warn("inventory refresh failed: {}", ex.what());
+      }
+      watch();
+    });
+  };
+  watch();
+
+  spdlog::info("bootkeeperd ready (pid {})", ::getpid());
+  io.run();
+  bootp.reset();
+  events.flush();
+  spdlog::info("bootkeeperd stopped: BOOTP {} received, {} replied; {} events written, {} lost",
+               bootp_counters.received.load(), bootp_counters.replied.load(), events.written(),
+               events.lost());
+  return 0;
+}
+
+}  // namespace bk::server

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Bad input to bootkeeperd: each refusal is one line naming the file, the problem and the fix,
+# with a non-zero exit, and leaves the inventory as it was.
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh"
+mkdir -p "$WORK/images"
+
+echo "this is a text file, not a database at all; it is long enough to have a header" >"$WORK/notes.txt"
+expect_exit 1 "a file that is not SQLite" -- "$BK" --db "$WORK/notes.txt" --images "$WORK/images" db check
+expect_one_line "  ... refused in one line"
+expect_out "notes.txt: is not a SQLite database: move it away" "  ... naming the file and the fix"
+
+"$BK" --db "$WORK/new.db" db check >/dev/null
+sqlite3 "$WORK/new.db" "PRAGMA user_version = 99"
+expect_exit 1 "a newer schema" -- "$BK" --db "$WORK/new.db" db check
+expect_one_line "  ... refused in one line"
+expect_out "newer Bootkeeper .*upgrade bootkeeperd" "  ... saying what to do"
+
+expect_exit 1 "a missing image root" -- "$BK" --db "$WORK/d.db" --images "$WORK/nope" --no-bootp --no-tftp --no-api
+expect_out "nope: the image root does not exist: create it" "  ... naming the folder and the fix"
+
+expect_exit 1 "a db in a missing folder" -- "$BK" --db "$WORK/missing/bk.db" db check
+expect_one_line "  ... refused in one line"
+expect_out "mkdir -p" "  ... with the command that fixes it"
+
+"$BK" --db "$WORK/ok.db" db check >/dev/null
+before="$(sqlite3 "$WORK/ok.db" 'select count(*) from machines')"
+echo '{"machines": [{"mac": "52:54:00:12:34:56", "hostname": "ws01",' >"$WORK/broken.json"
+expect_exit 1 "a malformed JSON import" -- "$BK" --db "$WORK/ok.db" inventory import "$WORK/broken.json"
+expect_one_line "  ... refused in one line"
+expect_out "broken.json: not valid JSON \(byte [0-9]+\)" "  ... naming the file and the position"
+printf 'mac,hostname,ip\n"52:54:00:00:00:01,ws01,198.18.0.5\n' >"$WORK/broken.csv"
+expect_exit 1 "a CSV with an unclosed quote" -- "$BK" --db "$WORK/ok.db" inventory import "$WORK/broken.csv"
+expect_out "line 2: a quoted field is never closed" "  ... naming the line"
+expect_exit 1 "an import file that does not exist" -- "$BK" --db "$WORK/ok.db" inventory import "$WORK/nope.json"
+expect_one_line "  ... refused in one line"
+expect_exit 0 "  ... and the inventory is as it was" -- test "$(sqlite3 "$WORK/ok.db" 'select count(*) from machines')" = "$before"
+
+# A read-only inventory: mode bits do not bind root, so use a read-only mount.
+if [ "$(id -u)" -eq 0 ]; then
+  mkdir -p "$WORK/ro"
+  mount -t tmpfs -o size=8m tmpfs "$WORK/ro"
+  on_exit "umount '$WORK/ro'"
+  "$BK" --db "$WORK/ro/bk.db" db check >/dev/null
+  mount -o remount,ro "$WORK/ro"
+  expect_exit 1 "a read-only inventory" -- "$BK" --db "$WORK/ro/bk.db" db check
+  expect_one_line "  ... refused in one line"
+  expect_out "ro/bk.db: is not writable" "  ... naming the file and the fix"
+else
+  chmod 0444 "$WORK/ok.db"
+  expect_exit 1 "a read-only inventory" -- "$BK" --db "$WORK/ok.db" db check
+  expect_out "ok.db: is not writable" "  ... naming the file and the fix"
+fi
+
+expect_exit 109 "an unknown flag is refused by the parser" -- "$BK" --no-such-flag
+finish
