@@ -1,0 +1,206 @@
+#include "server/bootp/packet.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "db/bytes.hpp"
+
+namespace bk::bootp {
+namespace {
+
+using db::ByteReader;
+using db::ByteWriter;
+
+constexpr std::uint8_t kPad = 0;
+constexpr std::uint8_t kEnd = 255;
+constexpr std::uint8_t kOverload = 52;
+
+template <std::size_t N>
+std::string_view field_text(const std::array<std::uint8_t, N>& a) {
+  const auto* p = reinterpret_cast<const char*>(a.data());
+  return {p, strnlen(p, N)};
+}
+
+template <std::size_t N>
+void set_field(std::array<std::uint8_t, N>& a, std::string_view s) {
+  a.fill(0);
+  std::memcpy(a.data(), s.data(), std::min(s.size(), N - 1));
+}
+
+// Reads options until End or the end of the area. False when an option ran past the end.
+bool read_options(std::span<const std::uint8_t> area, OptionList& out) {
+  ByteReader r(area);
+  while (!r.empty()) {
+    const std::uint8_t code = *r.u8();
+    if (code == kPad) continue;
+    if (code == kEnd) return true;
+    const auto len = r.u8();
+    if (!len) return false;
+    const auto value = r.bytes(*len);
+    if (!value) return false;
+    out.add(code, *value);
+  }
+  return true;
+}
+
+}  // namespace
+
+void OptionList::add(std::uint8_t code, std::span<const std::uint8_t> value) {
+  for (auto& e : entries_) {
+    if (e.code != code) continue;
+    // RFC 3396: a repeated option continues the first. Move the value to the end so it stays
+    // contiguous.
+    std::vector<std::uint8_t> joined(data_.begin() + e.offset, data_.begin() + e.offset + e.length);
+    joined.insert(joined.end(), value.begin(), value.end());
+    e.offset = static_cast<std::uint32_t>(data_.size());
+    e.length = static_cast<std::uint32_t>(joined.size());
+    data_.insert(data_.end(), joined.begin(), joined.end());
+    return;
+  }
+  entries_.push_back(
+      {code, static_cast<std::uint32_t>(data_.size()), static_cast<std::uint32_t>(value.size())});
+  data_.insert(data_.end(), value.begin(), value.end());
+}
+
+std::optional<std::span<const std::uint8_t>> OptionList::get(std::uint8_t code) const {
+  for (const auto& e : entries_) {
+    if (e.code == code) return value(e);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::uint8_t> OptionList::u8(std::uint8_t code) const {
+  const auto v = get(code);
+  if (!v || v->size() != 1) return std::nullopt;
+  return (*v)[0];
+}
+
+std::optional<std::uint16_t> OptionList::u16(std::uint8_t code) const {
+  const auto v = get(code);
+  if (!v || v->size() != 2) return std::nullopt;
+  return static_cast<std::uint16_t>(((*v)[0] << 8) | (*v)[1]);
+}
+
+std::optional<Ipv4> OptionList::ip(std::uint8_t code) const {
+  const auto v = get(code);
+  if (!v || v->size() != 4) return std::nullopt;
+  return Ipv4::from_bytes((*v)[0], (*v)[1], (*v)[2], (*v)[3]);
+}
+
+std::string_view OptionList::text(std::uint8_t code) const {
+  const auto v = get(code);
+  if (!v) return {};
+  return {reinterpret_cast<const char*>(v->data()), v->size()};
+}
+
+std::string_view Packet::sname_text() const {
+  return field_text(sname);
+}
+std::string_view Packet::file_text() const {
+  return field_text(file);
+}
+void Packet::set_sname(std::string_view s) {
+  set_field(sname, s);
+}
+void Packet::set_file(std::string_view s) {
+  set_field(file, s);
+}
+
+std::string_view to_string(DecodeError e) {
+  switch (e) {
+    case DecodeError::too_short:
+      return "too_short";
+    case DecodeError::bad_hlen:
+      return "bad_hlen";
+  }
+  return "unknown";
+}
+
+Decoded decode(std::span<const std::uint8_t> datagram) {
+  ByteReader r(datagram);
+  if (r.remaining() < kHeaderSize) return {std::nullopt, DecodeError::too_short};
+  Packet p;
+  p.op = *r.u8();
+  p.htype = *r.u8();
+  p.hlen = *r.u8();
+  p.hops = *r.u8();
+  p.xid = *r.u32();
+  p.secs = *r.u16();
+  p.flags = *r.u16();
+  p.ciaddr = Ipv4(*r.u32());
+  p.yiaddr = Ipv4(*r.u32());
+  p.siaddr = Ipv4(*r.u32());
+  p.giaddr = Ipv4(*r.u32());
+  const auto copy = [&](auto& field) {
+    const auto b = *r.bytes(field.size());
+    std::copy(b.begin(), b.end(), field.begin());
+  };
+  copy(p.chaddr);
+  copy(p.sname);
+  copy(p.file);
+  if (p.hlen > p.chaddr.size()) return {std::nullopt, DecodeError::bad_hlen};
+
+  const auto vend = r.rest();
+  if (vend.size() >= 4 && std::equal(kMagicCookie.begin(), kMagicCookie.end(), vend.begin())) {
+    p.cookie = true;
+    p.options_truncated = !read_options(vend.subspan(4), p.options);
+    // RFC 2132 §9.3: option 52 says that file and/or sname carry further options.
+    if (const auto overload = p.options.u8(kOverload)) {
+      if ((*overload & 1) != 0) p.options_truncated |= !read_options(p.file, p.options);
+      if ((*overload & 2) != 0) p.options_truncated |= !read_options(p.sname, p.options);
+      // Those fields then hold no names.
+      if ((*overload & 1) != 0) p.file.fill(0);
+      if ((*overload & 2) != 0) p.sname.fill(0);
+    }
+  } else {
+    p.cookie = false;
+    std::copy_n(vend.begin(), std::min(vend.size(), p.vend.size()), p.vend.begin());
+  }
+  return {std::move(p), DecodeError::too_short};
+}
+
+void encode_into(const Packet& p, std::vector<std::uint8_t>& out) {
+  out.clear();
+  out.reserve(kMinReplySize + 64);
+  ByteWriter w(out);
+  w.u8(p.op);
+  w.u8(p.htype);
+  w.u8(p.hlen);
+  w.u8(p.hops);
+  w.u32(p.xid);
+  w.u16(p.secs);
+  w.u16(p.flags);
+  w.u32(p.ciaddr.value());
+  w.u32(p.yiaddr.value());
+  w.u32(p.siaddr.value());
+  w.u32(p.giaddr.value());
+  w.bytes(p.chaddr);
+  w.bytes(p.sname);
+  w.bytes(p.file);
+  if (!p.cookie) {
+    w.bytes(p.vend);
+    return;
+  }
+  w.bytes(kMagicCookie);
+  for (const auto& e : p.options.entries()) {
+    auto value = p.options.value(e);
+    // Values over 255 bytes are split into consecutive options (RFC 3396).
+    do {
+      const std::size_t n = std::min<std::size_t>(value.size(), 255);
+      w.u8(e.code);
+      w.u8(static_cast<std::uint8_t>(n));
+      w.bytes(value.first(n));
+      value = value.subspan(n);
+    } while (!value.empty());
+  }
+  w.u8(kEnd);
+  if (out.size() < kMinReplySize) w.zeros(kMinReplySize - out.size());
+}
+
+std::vector<std::uint8_t> encode(const Packet& p) {
+  std::vector<std::uint8_t> out;
+  encode_into(p, out);
+  return out;
+}
+
+}  // namespace bk::bootp

@@ -1,0 +1,397 @@
+#include "server/bootp/transport.hpp"
+
+#include <utility>  // before Asio: Boost 1.74's coroutine support needs it with g++ 12
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <set>
+#include <stdexcept>
+
+#include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
+
+#include "db/inventory.hpp"
+#include "server/bootp/rate_limiter.hpp"
+#include "server/event_bus.hpp"
+
+namespace bk::bootp {
+namespace {
+
+constexpr std::size_t kBatch = 64;
+constexpr std::size_t kBufferSize = 2048;  // larger datagrams arrive truncated and are dropped
+constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(in_pktinfo));
+
+sockaddr_in parse_listen(const std::string& text) {
+  std::string host = text;
+  std::uint16_t port = 67;
+  if (const auto colon = text.rfind(':'); colon != std::string::npos) {
+    host = text.substr(0, colon);
+    const auto p = std::string_view(text).substr(colon + 1);
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (ec != std::errc{} || end != p.data() + p.size() || v == 0 || v > 65535) {
+      throw std::runtime_error("--bootp-listen " + text + ": the port must be 1 to 65535");
+    }
+    port = static_cast<std::uint16_t>(v);
+  }
+  const auto addr = db::Ipv4::parse(host);
+  if (!addr)
+    throw std::runtime_error("--bootp-listen " + text + ": expected ADDRESS[:PORT], e.g. 0.0.0.0:67");
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(addr->value());
+  return sa;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string_view route_name(Route::Kind k) {
+  switch (k) {
+    case Route::Kind::relay:
+      return "relay";
+    case Route::Kind::client_ciaddr:
+      return "ciaddr";
+    case Route::Kind::broadcast:
+      return "broadcast";
+    case Route::Kind::unicast_arp:
+      return "unicast";
+  }
+  return "?";
+}
+
+}  // namespace
+
+struct Transport::Impl {
+  Impl(boost::asio::io_context& io_, TransportOptions o, Responder r, db::Inventory& inv,
+       server::EventBus& ev, Counters& c)
+      : io(io_),
+        socket(io_),
+        options(std::move(o)),
+        responder(std::move(r)),
+        inventory(inv),
+        events(ev),
+        counters(c),
+        limiter(options.rate_limit) {}
+
+  boost::asio::io_context& io;
+  boost::asio::ip::udp::socket socket;
+  TransportOptions options;
+  Responder responder;
+  db::Inventory& inventory;
+  server::EventBus& events;
+  Counters& counters;
+  RateLimiter limiter;
+  std::set<int> allowed_interfaces;
+  bool arp_permitted = true;
+
+  // Receive side.
+  std::array<std::array<std::uint8_t, kBufferSize>, kBatch> rx{};
+  std::array<std::array<char, kControlSize>, kBatch> rx_control{};
+  std::array<sockaddr_in, kBatch> rx_from{};
+  std::array<iovec, kBatch> rx_iov{};
+  std::array<mmsghdr, kBatch> rx_msgs{};
+
+  // Send side.
+  std::array<std::vector<std::uint8_t>, kBatch> tx{};
+  std::array<sockaddr_in, kBatch> tx_to{};
+  std::array<std::array<char, kControlSize>, kBatch> tx_control{};
+  std::array<iovec, kBatch> tx_iov{};
+  std::array<mmsghdr, kBatch> tx_msgs{};
+  std::size_t tx_count = 0;
+
+  void open();
+  void wait();
+  void drain();
+  void handle(std::size_t i, const db::Snapshot*& snap, std::shared_ptr<const db::Snapshot>& hold);
+  void carry_out(const Decision& d, const Packet& request, const Arrival& arrival, const db::Snapshot*& snap,
+                 std::shared_ptr<const db::Snapshot>& hold);
+  void queue(const Packet& reply, const Route& route);
+  bool add_arp_entry(const Route& route, const Packet& reply);
+  void flush();
+  void event(const char* kind, const Packet& request, const nlohmann::json& detail,
+             std::optional<db::Ipv4> ip = {});
+};
+
+void Transport::Impl::open() {
+  const sockaddr_in sa = parse_listen(options.listen);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error(std::string("BOOTP socket: ") + std::strerror(errno));
+  socket.assign(boost::asio::ip::udp::v4(), fd);
+  const int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
+  ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+  const int buf = 4 << 20;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const int e = errno;
+    throw std::runtime_error("BOOTP: cannot listen on " + options.listen + ": " + std::strerror(e) +
+                             (e == EACCES       ? " (port 67 needs root or CAP_NET_BIND_SERVICE)"
+                              : e == EADDRINUSE ? " (another DHCP/BOOTP server runs here: stop it, or "
+                                                  "pass --no-bootp)"
+                                                : ""));
+  }
+  for (const auto& name : options.interfaces) {
+    const unsigned idx = ::if_nametoindex(name.c_str());
+    if (idx == 0)
+      throw std::runtime_error("--interface " + name + ": no such network interface (see `ip link`)");
+    allowed_interfaces.insert(static_cast<int>(idx));
+  }
+  for (std::size_t i = 0; i < kBatch; ++i) {
+    rx_iov[i] = {rx[i].data(), rx[i].size()};
+    tx[i].reserve(600);
+  }
+}
+
+void Transport::Impl::wait() {
+  socket.async_wait(boost::asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec) return;
+    drain();
+    wait();
+  });
+}
+
+void Transport::Impl::drain() {
+  std::shared_ptr<const db::Snapshot> hold;
+  // Bounded, so that timers and other sockets get their turn under a flood.
+  for (int round = 0; round < 16; ++round) {
+    for (std::size_t i = 0; i < kBatch; ++i) {
+      auto& h = rx_msgs[i].msg_hdr;
+      h = {};
+      h.msg_name = &rx_from[i];
+      h.msg_namelen = sizeof rx_from[i];
+      h.msg_iov = &rx_iov[i];
+      h.msg_iovlen = 1;
+      h.msg_control = rx_control[i].data();
+      h.msg_controllen = rx_control[i].size();
+    }
+    const int n = ::recvmmsg(socket.native_handle(), rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) break;
+    hold = inventory.snapshot();  // one picture per batch
+    const db::Snapshot* snap = hold.get();
+    for (int i = 0; i < n; ++i)
+      handle(static_cast<std::size_t>(i), snap, hold);
+    flush();
+    if (static_cast<std::size_t>(n) < kBatch) break;
+  }
+}
+
+void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
+                             std::shared_ptr<const db::Snapshot>& hold) {
+  counters.received.fetch_add(1, std::memory_order_relaxed);
+  const auto& h = rx_msgs[i].msg_hdr;
+  if ((h.msg_flags & MSG_TRUNC) != 0) {
+    counters.drop(Drop::malformed);
+    return;
+  }
+  Arrival arrival;
+  arrival.source = db::Ipv4(ntohl(rx_from[i].sin_addr.s_addr));
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      arrival.interface_index = info.ipi_ifindex;
+      arrival.local_address = db::Ipv4(ntohl(info.ipi_spec_dst.s_addr));
+    }
+  }
+  if (!allowed_interfaces.empty() && allowed_interfaces.count(arrival.interface_index) == 0) return;
+
+  const auto decoded = decode(std::span(rx[i].data(), rx_msgs[i].msg_len));
+  if (!decoded.packet) {
+    counters.drop(Drop::malformed);
+    return;
+  }
+  const Packet& request = *decoded.packet;
+  if (request.op == kBootRequest && !limiter.allow(request.mac(), now_seconds())) {
+    counters.drop(Drop::rate_limited);
+    return;
+  }
+  carry_out(responder.decide(request, arrival, *snap), request, arrival, snap, hold);
+}
+
+void Transport::Impl::carry_out(const Decision& d, const Packet& request, const Arrival& arrival,
+                                const db::Snapshot*& snap, std::shared_ptr<const db::Snapshot>& hold) {
+  switch (d.kind) {
+    case Decision::Kind::reply: {
+      queue(d.reply, d.route);
+      event("bootp.reply", request,
+            {{"hostname", d.machine->hostname},
+             {"file", std::string(d.reply.file_text())},
+             {"route", route_name(d.route.kind)},
+             {"via", d.route.address.str()}},
+            d.reply.yiaddr);
+      return;
+    }
+    case Decision::Kind::bind_pool: {
+      std::optional<db::Machine> bound;
+      try {
+        inventory.write([&](db::Draft& draft) {
+          bound = draft.bind_pool(request.mac(), d.subnet_id);
+          return db::FieldErrors{};
+        });
+      } catch (const std::exception& e) {
+        spdlog::warn("pool binding for {} failed: {}", request.mac().str(), e.what());
+      }
+      if (!bound) {
+        counters.drop(Drop::pool_exhausted);
+        event("bootp.pool_exhausted", request, {{"note", "the pool has no free address"}});
+        spdlog::warn("{}: pool exhausted; no address for it", request.mac().str());
+        return;
+      }
+      counters.pool_bindings.fetch_add(1, std::memory_order_relaxed);
+      event("bootp.pool_bind", request, {{"hostname", bound->hostname}}, bound->ip);
+      hold = inventory.snapshot();
+      snap = hold.get();
+      const Decision again = responder.decide(request, arrival, *snap);
+      if (again.kind == Decision::Kind::reply || again.kind == Decision::Kind::drop) {
+        carry_out(again, request, arrival, snap, hold);
+      }
+      return;
+    }
+    case Decision::Kind::record_discovered: {
+      counters.drop(d.drop);
+      db::Discovered s;
+      s.mac = request.mac();
+      if (!request.giaddr.is_zero()) s.relay = request.giaddr;
+      s.vendor_class = std::string(request.options.text(60).substr(0, 255));
+      s.hostname = std::string(request.options.text(12).substr(0, 255));
+      if (const auto arch = request.options.u16(93)) s.client_arch = *arch;
+      events.sighted(std::move(s));
+      event("bootp.unknown", request, {{"note", d.note}});
+      return;
+    }
+    case Decision::Kind::drop:
+      counters.drop(d.drop);
+      if (d.drop == Drop::disabled || d.drop == Drop::unknown_file)
+        event("bootp.refused", request, {{"note", d.note}});
+      return;
+  }
+}
+
+void Transport::Impl::event(const char* kind, const Packet& request, const nlohmann::json& detail,
+                            std::optional<db::Ipv4> ip) {
+  db::Event e;
+  e.kind = kind;
+  e.mac = request.mac();
+  e.ip = ip;
+  nlohmann::json d = detail;
+  if (!request.giaddr.is_zero()) d["relay"] = request.giaddr.str();
+  e.detail = d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  events.publish(std::move(e));
+}
+
+bool Transport::Impl::add_arp_entry(const Route& route, const Packet& reply) {
+  if (!arp_permitted || route.interface_index == 0) return false;
+  arpreq req{};
+  auto* pa = reinterpret_cast<sockaddr_in*>(&req.arp_pa);
+  pa->sin_family = AF_INET;
+  pa->sin_addr.s_addr = htonl(route.address.value());
+  req.arp_ha.sa_family = ARPHRD_ETHER;
+  std::memcpy(req.arp_ha.sa_data, reply.chaddr.data(), 6);
+  req.arp_flags = ATF_COM;
+  if (::if_indextoname(static_cast<unsigned>(route.interface_index), req.arp_dev) == nullptr) return false;
+  if (::ioctl(socket.native_handle(), SIOCSARP, &req) == 0) return true;
+  if (errno == EPERM) {
+    arp_permitted = false;
+    spdlog::warn(
+        "cannot add ARP entries (needs CAP_NET_ADMIN): replies without the broadcast flag go out "
+        "as broadcasts instead");
+  }
+  return false;
+}
+
+void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
+  Route route = route_in;
+  if (route.kind == Route::Kind::unicast_arp && !add_arp_entry(route, reply)) {
+    route.kind = Route::Kind::broadcast;
+    route.address = db::Ipv4(0xFFFF'FFFFu);
+  }
+  if (route.kind == Route::Kind::relay) {
+    counters.replies_relayed.fetch_add(1, std::memory_order_relaxed);
+  } else if (route.kind == Route::Kind::broadcast) {
+    counters.replies_broadcast.fetch_add(1, std::memory_order_relaxed);
+    route.port = options.client_port;
+  } else {
+    counters.replies_unicast.fetch_add(1, std::memory_order_relaxed);
+    route.port = options.client_port;
+  }
+  if (tx_count == kBatch) flush();
+  const std::size_t i = tx_count++;
+  encode_into(reply, tx[i]);
+  tx_to[i] = {};
+  tx_to[i].sin_family = AF_INET;
+  tx_to[i].sin_port = htons(route.port);
+  tx_to[i].sin_addr.s_addr = htonl(route.address.value());
+  tx_iov[i] = {tx[i].data(), tx[i].size()};
+  auto& h = tx_msgs[i].msg_hdr;
+  h = {};
+  h.msg_name = &tx_to[i];
+  h.msg_namelen = sizeof tx_to[i];
+  h.msg_iov = &tx_iov[i];
+  h.msg_iovlen = 1;
+  // Broadcasts and first unicasts leave by the interface the request came in on.
+  if (route.kind != Route::Kind::relay && route.kind != Route::Kind::client_ciaddr &&
+      route.interface_index != 0) {
+    h.msg_control = tx_control[i].data();
+    h.msg_controllen = kControlSize;
+    cmsghdr* c = CMSG_FIRSTHDR(&h);
+    c->cmsg_level = IPPROTO_IP;
+    c->cmsg_type = IP_PKTINFO;
+    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
+    in_pktinfo info{};
+    info.ipi_ifindex = route.interface_index;
+    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+  }
+}
+
+void Transport::Impl::flush() {
+  std::size_t sent = 0;
+  while (sent < tx_count) {
+    const int n =
+        ::sendmmsg(socket.native_handle(), tx_msgs.data() + sent, static_cast<unsigned>(tx_count - sent), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      // One bad destination must not hold up the rest: skip it.
+      counters.send_errors.fetch_add(1, std::memory_order_relaxed);
+      spdlog::debug("BOOTP send failed: {}", std::strerror(errno));
+      ++sent;
+      continue;
+    }
+    counters.replied.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    sent += static_cast<std::size_t>(n);
+  }
+  tx_count = 0;
+}
+
+Transport::Transport(boost::asio::io_context& io, TransportOptions options, Responder responder,
+                     db::Inventory& inventory, server::EventBus& events, Counters& counters)
+    : impl_(
+          std::make_unique<Impl>(io, std::move(options), std::move(responder), inventory, events, counters)) {
+  impl_->open();
+  impl_->wait();
+}
+
+Transport::~Transport() = default;
+
+std::uint16_t Transport::port() const {
+  return impl_->socket.local_endpoint().port();
+}
+
+}  // namespace bk::bootp

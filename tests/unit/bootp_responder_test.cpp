@@ -1,0 +1,219 @@
+// The Responder, one case per rule of issue 3, on a Snapshot built in memory.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "db/document.hpp"
+#include "db/draft.hpp"
+#include "lab.hpp"
+#include "server/bootp/responder.hpp"
+
+using namespace bk::bootp;
+using bk::db::Draft;
+using bk::db::Snapshot;
+
+namespace {
+
+class ResponderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto doc = bk::test::lab_document();
+    doc["images"].push_back({{"name", "lab-efi"}, {"kind", "efi"}, {"boot_file", "efi/grubx64.efi"}});
+    doc["subnets"].push_back({{"name", "far"}, {"network", "198.18.10.0/24"}, {"gateway", "198.18.10.1"}});
+    doc["subnets"].push_back({{"name", "poolnet"},
+                              {"network", "198.18.20.0/24"},
+                              {"pool", {{"start", "198.18.20.100"}, {"end", "198.18.20.110"}}}});
+    doc["machines"].push_back({{"mac", "52:54:00:00:10:01"}, {"hostname", "far01"}, {"ip", "198.18.10.5"}});
+    Snapshot empty;
+    Draft d(empty, "2026-12-04T00:00:00.000Z");
+    const auto report = bk::db::import_document(d, doc);
+    ASSERT_TRUE(report.ok()) << report.to_json().dump(2);
+    snap_ = std::move(d).finish(1);
+    files_["pxelinux.0"] = 42'000;
+    files_["efi/grubx64.efi"] = 1'000'000;
+    files_["memtest86+.bin"] = 180'000;
+  }
+
+  Responder responder(Settings s = {}) const {
+    return Responder(std::move(s), BootFiles{[this](std::string_view p) -> std::optional<std::uint64_t> {
+                       const auto it = files_.find(std::string(p));
+                       if (it == files_.end()) return std::nullopt;
+                       return it->second;
+                     }});
+  }
+  static Packet request(const char* mac) {
+    Packet p;
+    p.xid = 0xCAFE;
+    const auto m = Mac::parse(mac)->bytes();
+    std::copy(m.begin(), m.end(), p.chaddr.begin());
+    p.flags = kBroadcastFlag;
+    return p;
+  }
+  Arrival lab_arrival() const { return {*Ipv4::parse("198.18.0.1"), 3, Ipv4{}}; }
+
+  Snapshot snap_;
+  std::map<std::string, std::uint64_t> files_;
+};
+
+}  // namespace
+
+TEST_F(ResponderTest, RegisteredMachineGetsItsAddressFileAndOptions) {
+  const auto d = responder().decide(request("52:54:00:12:34:56"), lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  const Packet& r = d.reply;
+  EXPECT_EQ(r.op, kBootReply);
+  EXPECT_EQ(r.xid, 0xCAFEu);
+  EXPECT_EQ(r.yiaddr.str(), "198.18.0.50");
+  EXPECT_EQ(r.siaddr.str(), "198.18.0.1");  // next_server
+  EXPECT_EQ(r.sname_text(), "bootkeeper");
+  EXPECT_EQ(r.file_text(), "pxelinux.0");
+  EXPECT_EQ(r.options.ip(1)->str(), "255.255.255.0");
+  EXPECT_EQ(r.options.ip(3)->str(), "198.18.0.1");
+  EXPECT_EQ(r.options.ip(6)->str(), "198.18.0.1");
+  EXPECT_EQ(r.options.text(12), "ws01");
+  EXPECT_EQ(r.options.text(15), "lab.test");
+  EXPECT_EQ(r.options.text(17), "/srv/nfs/ws01");  // the machine's option beats the image's root path
+  EXPECT_EQ(r.options.u16(13), 83);                // 42,000 bytes in 512-octet blocks, rounded up
+  EXPECT_EQ(d.route.kind, Route::Kind::broadcast);
+  EXPECT_EQ(d.route.interface_index, 3);
+}
+
+TEST_F(ResponderTest, OptionsFollowTheIssuesOrder) {
+  Settings s;
+  s.defaults[42] = {198, 18, 0, 1, 198, 18, 0, 2};  // 10 bytes: 53 + 10 > 59
+  const auto d = responder(s).decide(request("52:54:00:12:34:56"), lab_arrival(), snap_);
+  std::vector<int> codes;
+  for (const auto& e : d.reply.options.entries())
+    codes.push_back(e.code);
+  EXPECT_EQ(codes, (std::vector<int>{1, 3, 6, 12, 15, 17, 13}));  // 42 did not fit in 64 bytes
+  auto big = request("52:54:00:12:34:56");
+  const std::uint8_t max[] = {0x05, 0xDC};  // option 57: 1500
+  big.options.add(57, max);
+  const auto d2 = responder(s).decide(big, lab_arrival(), snap_);
+  codes.clear();
+  for (const auto& e : d2.reply.options.entries())
+    codes.push_back(e.code);
+  EXPECT_EQ(codes, (std::vector<int>{1, 3, 6, 12, 15, 17, 13, 42}));
+}
+
+TEST_F(ResponderTest, SmallVendorAreaKeepsTheEssentials) {
+  Settings s;
+  s.defaults[18] = std::vector<std::uint8_t>(40, 'x');
+  const auto d = responder(s).decide(request("52:54:00:12:34:56"), lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  for (const int code : {1, 3, 12, 13})
+    EXPECT_TRUE(d.reply.options.has(static_cast<std::uint8_t>(code))) << code;
+  EXPECT_FALSE(d.reply.options.has(18));
+  EXPECT_LE(encode(d.reply).size(), 300u);
+}
+
+TEST_F(ResponderTest, PlainRfc951ClientIsServedWithoutOptions) {
+  auto p = request("52:54:00:12:34:56");
+  p.cookie = false;
+  const auto d = responder().decide(p, lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  EXPECT_FALSE(d.reply.cookie);
+  EXPECT_TRUE(d.reply.options.empty());
+  EXPECT_EQ(d.reply.yiaddr.str(), "198.18.0.50");
+  EXPECT_EQ(encode(d.reply).size(), 300u);
+}
+
+TEST_F(ResponderTest, DropsWhatIsNotARequestForUs) {
+  auto reply = request("52:54:00:12:34:56");
+  reply.op = kBootReply;
+  EXPECT_EQ(responder().decide(reply, lab_arrival(), snap_).drop, Drop::not_request);
+  auto token_ring = request("52:54:00:12:34:56");
+  token_ring.htype = 6;
+  EXPECT_EQ(responder().decide(token_ring, lab_arrival(), snap_).drop, Drop::not_ethernet);
+  auto long_hw = request("52:54:00:12:34:56");
+  long_hw.hlen = 16;
+  EXPECT_EQ(responder().decide(long_hw, lab_arrival(), snap_).drop, Drop::not_ethernet);
+  auto hops = request("52:54:00:12:34:56");
+  hops.hops = 17;
+  EXPECT_EQ(responder().decide(hops, lab_arrival(), snap_).drop, Drop::too_many_hops);
+  hops.hops = 16;
+  EXPECT_EQ(responder().decide(hops, lab_arrival(), snap_).kind, Decision::Kind::reply);
+  auto other = request("52:54:00:12:34:56");
+  other.set_sname("some-other-server");
+  EXPECT_EQ(responder().decide(other, lab_arrival(), snap_).drop, Drop::other_server);
+  auto ours = request("52:54:00:12:34:56");
+  ours.set_sname("bootkeeper");
+  EXPECT_EQ(responder().decide(ours, lab_arrival(), snap_).kind, Decision::Kind::reply);
+}
+
+TEST_F(ResponderTest, DisabledMachineGetsNothing) {
+  const auto d = responder().decide(request("52:54:00:12:34:57"), lab_arrival(), snap_);
+  EXPECT_EQ(d.kind, Decision::Kind::drop);
+  EXPECT_EQ(d.drop, Drop::disabled);
+  EXPECT_NE(d.note.find("ws02"), std::string::npos);
+}
+
+TEST_F(ResponderTest, BootFileResolutionFollowsRfc951) {
+  auto generic = request("52:54:00:12:34:56");
+  generic.set_file("lab-bios");  // the image's name: the machine's own file
+  EXPECT_EQ(responder().decide(generic, lab_arrival(), snap_).reply.file_text(), "pxelinux.0");
+  auto other_image = request("52:54:00:12:34:56");
+  other_image.set_file("lab-efi");
+  EXPECT_EQ(responder().decide(other_image, lab_arrival(), snap_).reply.file_text(), "efi/grubx64.efi");
+  auto in_store = request("52:54:00:12:34:56");
+  in_store.set_file("memtest86+.bin");
+  const auto d = responder().decide(in_store, lab_arrival(), snap_);
+  EXPECT_EQ(d.reply.file_text(), "memtest86+.bin");
+  EXPECT_EQ(d.reply.options.u16(13), 352);
+  auto unknown = request("52:54:00:12:34:56");
+  unknown.set_file("vmunix");
+  EXPECT_EQ(responder().decide(unknown, lab_arrival(), snap_).drop, Drop::unknown_file);
+}
+
+TEST_F(ResponderTest, UnknownMacWithoutPoolIsDiscovered) {
+  const Arrival far{*Ipv4::parse("198.18.10.1"), 4, Ipv4{}};
+  const auto d = responder().decide(request("52:54:00:99:99:99"), far, snap_);
+  EXPECT_EQ(d.kind, Decision::Kind::record_discovered);
+  EXPECT_EQ(d.drop, Drop::unknown_client);
+  EXPECT_EQ(d.subnet_id, snap_.subnet_by_name("far")->id);
+  const Arrival nowhere{*Ipv4::parse("198.19.99.1"), 4, Ipv4{}};
+  EXPECT_EQ(responder().decide(request("52:54:00:99:99:99"), nowhere, snap_).subnet_id, 0);
+}
+
+TEST_F(ResponderTest, UnknownMacOnAPoolSubnetBindsFromItsPool) {
+  auto relayed = request("52:54:00:99:99:99");
+  relayed.giaddr = *Ipv4::parse("198.18.20.1");
+  const auto d = responder().decide(relayed, lab_arrival(), snap_);
+  EXPECT_EQ(d.kind, Decision::Kind::bind_pool);
+  EXPECT_EQ(responder().decide(request("52:54:00:99:99:99"), lab_arrival(), snap_).kind,
+            Decision::Kind::bind_pool);  // lab has a pool too
+  EXPECT_EQ(d.subnet_id, snap_.subnet_by_name("poolnet")->id);
+  auto far = request("52:54:00:99:99:99");
+  far.giaddr = *Ipv4::parse("198.18.10.1");
+  EXPECT_EQ(responder().decide(far, lab_arrival(), snap_).kind, Decision::Kind::record_discovered);
+}
+
+TEST_F(ResponderTest, RepliesAreRoutedPerRfc1542) {
+  auto relayed = request("52:54:00:00:10:01");
+  relayed.giaddr = *Ipv4::parse("198.18.10.1");
+  relayed.hops = 1;
+  auto d = responder().decide(relayed, lab_arrival(), snap_);
+  EXPECT_EQ(d.route.kind, Route::Kind::relay);
+  EXPECT_EQ(d.route.address.str(), "198.18.10.1");
+  EXPECT_EQ(d.route.port, 67);
+  EXPECT_EQ(d.reply.giaddr.str(), "198.18.10.1");
+  EXPECT_EQ(d.reply.options.ip(3)->str(), "198.18.10.1");
+  EXPECT_EQ(d.reply.siaddr.str(), "198.18.0.1");  // no next_server on far: the receiving address
+
+  auto knows = request("52:54:00:12:34:56");
+  knows.ciaddr = *Ipv4::parse("198.18.0.50");
+  d = responder().decide(knows, lab_arrival(), snap_);
+  EXPECT_EQ(d.route.kind, Route::Kind::client_ciaddr);
+  EXPECT_EQ(d.route.address.str(), "198.18.0.50");
+  EXPECT_EQ(d.route.port, 68);
+
+  auto unicast = request("52:54:00:12:34:56");
+  unicast.flags = 0;
+  d = responder().decide(unicast, lab_arrival(), snap_);
+  EXPECT_EQ(d.route.kind, Route::Kind::unicast_arp);
+  EXPECT_EQ(d.route.address.str(), "198.18.0.50");
+
+  d = responder().decide(request("52:54:00:12:34:56"), lab_arrival(), snap_);
+  EXPECT_EQ(d.route.kind, Route::Kind::broadcast);
+  EXPECT_EQ(d.route.address.str(), "255.255.255.255");
+}
