@@ -565,7 +565,7 @@ std::vector<HostEntry> resolve_entries(const std::vector<RawEntry>& entries, Pro
         key = "T" + std::to_string(code);
         rest = trim(text.substr(len));
         if (rest.empty()) {
-          problems.add(f.line, key + " needs a value (" + key + "=\"text\" or " + key + "=0x0102...)");
+          problems.add(f.line, key + " needs a value: \"quoted text\" or hex bytes such as 0x0102");
           continue;
         }
       } else {
@@ -585,8 +585,7 @@ std::vector<HostEntry> resolve_entries(const std::vector<RawEntry>& entries, Pro
       } else if (rest == "@") {
         host.tags.erase(key);
       } else if (rest.front() != '=') {
-        problems.add(f.line, "cannot read " + quote_text(text) + " (expected " + key + "=value, " + key +
-                                 "@ or :" + key + ":)");
+        problems.add(f.line, "cannot read " + quote_text(text) + " (expected tag=value, tag@ or :tag:)");
       } else if (key == "hn") {
         problems.add(f.line, "\"hn\" takes no value (write :hn:)");
       } else if (key == "tc") {
@@ -1153,17 +1152,16 @@ void read_range(int line, std::string_view value, DnsmasqLines& out, Problems& p
     return;
   }
   ++i;
-  std::optional<std::uint32_t> end;
-  if (i < e.size() && iequals(e[i], "static")) {
-    ++i;
-  } else if (i < e.size() && (end = parse_ipv4(e[i]))) {
-    ++i;
-  } else {
+  // After the start: the end address, or "static" for a subnet served to fixed hosts only.
+  const bool is_static = i < e.size() && iequals(e[i], "static");
+  const std::optional<std::uint32_t> end = i < e.size() && !is_static ? parse_ipv4(e[i]) : std::nullopt;
+  if (!is_static && !end) {
     const std::string what = i < e.size() ? quote_text(e[i]) : std::string("nothing");
     problems.add(line, "dhcp-range: expected an end address or \"static\" after the start, found " + what +
                            " (proxy and IPv6 modes are not supported); skipped");
     return;
   }
+  ++i;
   std::optional<std::uint32_t> mask;
   if (i < e.size() && (mask = parse_ipv4(e[i]))) ++i;
   if (i < e.size() && parse_ipv4(e[i])) ++i;     // broadcast address: implied by the network

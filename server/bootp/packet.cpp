@@ -154,6 +154,7 @@ Decoded decode(std::span<const std::uint8_t> datagram) {
     }
   } else {
     p.cookie = false;
+    p.vendor_blank = vend.size() < 4 || std::all_of(vend.begin(), vend.begin() + 4, [](auto b) { return b == 0; });
     std::copy_n(vend.begin(), std::min(vend.size(), p.vend.size()), p.vend.begin());
   }
   return {std::move(p), DecodeError::too_short};

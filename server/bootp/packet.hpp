@@ -72,6 +72,9 @@ struct Packet {
   // Without the cookie: the client's 64 bytes of vendor data, kept as they came.
   std::array<std::uint8_t, kBootpVendorSize> vend{};
   OptionList options;
+  // No vendor area at all, or one whose first four bytes are zero (klibc's ipconfig sends
+  // 236-byte requests). Such a client gets RFC 1048 options, as CMU bootpd gives it.
+  bool vendor_blank = false;
   // The options area ended inside an option; what came before it was kept.
   bool options_truncated = false;
 

@@ -194,7 +194,7 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
   r.siaddr = subnet != nullptr && subnet->next_server ? *subnet->next_server : arrival.local_address;
   r.set_sname(settings_.server_name);
   r.set_file(boot_file);
-  r.cookie = request.cookie;
+  r.cookie = request.cookie || request.vendor_blank;
 
   if (r.cookie) {
     Options opts = settings_.defaults;

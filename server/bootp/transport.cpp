@@ -134,7 +134,7 @@ void Transport::Impl::open() {
   if (fd < 0) throw std::runtime_error(std::string("BOOTP socket: ") + std::strerror(errno));
   socket.assign(boost::asio::ip::udp::v4(), fd);
   const int one = 1;
-  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  // No SO_REUSEADDR: a second server on the same port must fail to start, not share the requests.
   ::setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one);
   ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
   const int buf = 4 << 20;

@@ -101,6 +101,7 @@ TEST(BootpPacket, PlainRfc951VendorAreaIsKeptAndEchoed) {
   const auto d = decode(b);
   ASSERT_TRUE(d.packet);
   EXPECT_FALSE(d.packet->cookie);
+  EXPECT_FALSE(d.packet->vendor_blank);
   EXPECT_EQ(d.packet->vend[0], 0xAB);
   Packet reply = *d.packet;
   reply.op = kBootReply;
@@ -108,6 +109,15 @@ TEST(BootpPacket, PlainRfc951VendorAreaIsKeptAndEchoed) {
   const auto out = encode(reply);
   EXPECT_EQ(out.size(), 300u);
   EXPECT_EQ(out[236], 0);
+}
+
+TEST(BootpPacket, AbsentVendorAreaIsBlank) {
+  auto b = golden_request();
+  b.resize(kHeaderSize);  // as klibc ipconfig sends it
+  const auto d = decode(b);
+  ASSERT_TRUE(d.packet);
+  EXPECT_FALSE(d.packet->cookie);
+  EXPECT_TRUE(d.packet->vendor_blank);
 }
 
 TEST(BootpPacket, RepeatedOptionsConcatenate) {
@@ -186,4 +196,5 @@ TEST(BootpPacket, HostileInputIsRefusedOrContained) {
   auto no_cookie_short = golden_request();
   no_cookie_short.resize(238);
   EXPECT_FALSE(decode(no_cookie_short).packet->cookie);
+  EXPECT_TRUE(decode(no_cookie_short).packet->vendor_blank);
 }

@@ -110,12 +110,22 @@ TEST_F(ResponderTest, SmallVendorAreaKeepsTheEssentials) {
 TEST_F(ResponderTest, PlainRfc951ClientIsServedWithoutOptions) {
   auto p = request("52:54:00:12:34:56");
   p.cookie = false;
+  p.vend.fill(0xAB);  // vendor-specific data
   const auto d = responder().decide(p, lab_arrival(), snap_);
   ASSERT_EQ(d.kind, Decision::Kind::reply);
   EXPECT_FALSE(d.reply.cookie);
   EXPECT_TRUE(d.reply.options.empty());
   EXPECT_EQ(d.reply.yiaddr.str(), "198.18.0.50");
   EXPECT_EQ(encode(d.reply).size(), 300u);
+}
+
+TEST_F(ResponderTest, BlankVendorAreaGetsRfc1048Options) {
+  auto p = request("52:54:00:12:34:56");
+  p.cookie = false;
+  p.vendor_blank = true;
+  const auto d = responder().decide(p, lab_arrival(), snap_);
+  EXPECT_TRUE(d.reply.cookie);
+  EXPECT_EQ(d.reply.options.text(12), "ws01");
 }
 
 TEST_F(ResponderTest, DropsWhatIsNotARequestForUs) {

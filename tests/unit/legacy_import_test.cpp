@@ -372,7 +372,8 @@ TEST(LegacyImportBootptab, ExampleFileIsFullyUnderstood) {
 
   const Json& images = r.document["images"];
   EXPECT_EQ(images[0], Json::parse(R"({"name": "pxelinux.0", "kind": "pxelinux",
-                                        "boot_file": "boot/pxe/pxelinux.0", "root_path": "/srv/nfs/room-a"})"));
+                                        "boot_file": "boot/pxe/pxelinux.0",
+                                        "root_path": "/srv/nfs/room-a"})"));
   EXPECT_EQ(images[2]["kind"], "ipxe");
   EXPECT_EQ(images[3]["boot_file"], "efi/grubx64.efi");
 }

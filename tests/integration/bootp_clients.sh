@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# The BOOTP server against real clients in network namespaces (198.18.0.0/15 only):
+#   lab (198.18.0.0/24, pool .100-.199)  server s0 <-> c0 client   (bootpc, klibc ipconfig, pool)
+#   far (198.18.1.0/24, no pool)         server s1 <-> d0 stranger
+#   remote (198.18.10.0/24)              server s2 <-> r0 router (ISC dhcrelay) r1 <-> e0 client
+here="$(cd "$(dirname "$0")" && pwd)"
+source "$here/lib.sh"
+source "$here/netns.sh"
+require_root
+IPCONFIG=/usr/lib/klibc/bin/ipconfig
+for tool in bootpc "$IPCONFIG" dhcrelay sqlite3; do
+  command -v "$tool" >/dev/null || { fail "$tool is not installed (deploy/setup installs it)"; finish; exit 1; }
+done
+
+DB="$WORK/bk.db"
+mkdir -p "$WORK/images/lab"
+head -c 42000 /dev/urandom >"$WORK/images/lab/pxelinux.0"
+cat >"$WORK/lab.json" <<'JSON'
+{"subnets": [{"name": "lab", "network": "198.18.0.0/24", "gateway": "198.18.0.1", "dns": ["198.18.0.1"],
+              "domain": "lab.test", "next_server": "198.18.0.1",
+              "pool": {"start": "198.18.0.100", "end": "198.18.0.199"}, "default_image": "lab-bios"},
+             {"name": "far", "network": "198.18.1.0/24", "gateway": "198.18.1.1"},
+             {"name": "remote", "network": "198.18.10.0/24", "gateway": "198.18.10.1"}],
+ "images": [{"name": "lab-bios", "kind": "pxelinux", "boot_file": "lab/pxelinux.0", "root_path": "/srv/root"}],
+ "machines": [{"mac": "52:54:00:12:34:56", "hostname": "ws01", "ip": "198.18.0.50", "image": "lab-bios",
+               "options": {"root-path": "/srv/nfs/ws01"}},
+              {"mac": "52:54:00:0a:00:01", "hostname": "rm01", "ip": "198.18.10.21", "image": "lab-bios"}]}
+JSON
+"$BK" --db "$DB" inventory import "$WORK/lab.json" >/dev/null || { fail "lab import"; finish; exit 1; }
+
+ns_add srv; ns_add cli; ns_add far; ns_add rtr; ns_add rcl
+link srv s0 cli c0 52:54:00:12:34:56
+link srv s1 far d0 52:54:00:0f:0f:0f
+link srv s2 rtr r0
+link rtr r1 rcl e0 52:54:00:0a:00:01
+in_ns srv ip addr add 198.18.0.1/24 dev s0
+in_ns srv ip addr add 198.18.1.1/24 dev s1
+in_ns srv ip addr add 198.18.20.1/24 dev s2
+in_ns srv ip route add 198.18.10.0/24 via 198.18.20.2
+in_ns rtr ip addr add 198.18.20.2/24 dev r0
+in_ns rtr ip addr add 198.18.10.1/24 dev r1
+in_ns rtr sysctl -qw net.ipv4.ip_forward=1
+# bootpc listens for its reply only with a route for the broadcast (DESIGN.md's test-lab notes).
+for n in cli:c0 far:d0 rcl:e0; do in_ns "${n%%:*}" ip route add default dev "${n##*:}"; done
+
+start_server() {
+  # Not through in_ns: $! must be the daemon itself (ip netns exec execs it).
+  ip netns exec "$(ns srv)" "$BK" --db "$DB" --images "$WORK/images" --no-tftp --no-api --server-name bootkeeper \
+    --log-level debug >>"$WORK/server.log" 2>&1 &
+  SERVER=$!
+  on_exit "kill $SERVER"
+  for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && return; sleep 0.1; done
+}
+stop_server() {
+  kill "$SERVER"
+  wait "$SERVER"
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then pass "server stopped cleanly"; else fail "server exit status $rc on SIGTERM"; fi
+}
+bootpc_in() {  # bootpc_in NS IF: bootpc's variables, one per line
+  in_ns "$1" timeout 20 bootpc --dev "$2" --serverbcast --timeoutwait 4 2>&1
+}
+start_server
+
+# A second server on the same port is refused, not allowed to share the requests.
+expect_exit 1 "a second server on port 67 is refused" -- ip netns exec "$(ns srv)" "$BK" --db "$WORK/other.db" \
+  --images "$WORK/images" --no-tftp --no-api
+expect_out "cannot listen on 0.0.0.0:67: Address already in use \(another DHCP/BOOTP server" "  ... saying why"
+
+# 1. bootpc: address, mask, router, host name.
+OUT="$(bootpc_in cli c0)"
+expect_out "^IPADDR='198.18.0.50'$" "bootpc: address"
+expect_out "^NETMASK='255.255.255.0'$" "bootpc: subnet mask"
+expect_out "^GATEWAYS='198.18.0.1'$" "bootpc: router"
+expect_out "^HOSTNAME='ws01'$" "bootpc: host name"
+expect_out "^DNSSRVS='198.18.0.1'$" "bootpc: DNS server"
+expect_out "^ROOT_PATH='/srv/nfs/ws01'$" "bootpc: the machine's root path beats the image's"
+expect_out "^BOOTFILE='lab/pxelinux.0'$" "bootpc: boot file"
+
+# 2. klibc ipconfig (236-byte requests, no vendor area): the same, plus root path and boot file.
+rm -f /run/net-c0.conf
+OUT="$(in_ns cli timeout 20 "$IPCONFIG" -c bootp -t 5 -n c0 2>&1; cat /run/net-c0.conf 2>&1)"
+expect_out "^IPV4ADDR='198.18.0.50'$" "ipconfig: address"
+expect_out "^IPV4NETMASK='255.255.255.0'$" "ipconfig: subnet mask"
+expect_out "^IPV4GATEWAY='198.18.0.1'$" "ipconfig: router"
+expect_out "^HOSTNAME='ws01'$" "ipconfig: host name"
+expect_out "^ROOTPATH='/srv/nfs/ws01'$" "ipconfig: root path"
+expect_out "^filename='lab/pxelinux.0'$" "ipconfig: boot file"
+expect_out "^ROOTSERVER='198.18.0.1'$" "ipconfig: next server"
+rm -f /run/net-c0.conf
+
+# 3. Relayed through ISC dhcrelay: the reply goes to giaddr:67 and back to the client.
+ip netns exec "$(ns rtr)" dhcrelay -4 -d -q -i r1 -i r0 198.18.20.1 >"$WORK/relay.log" 2>&1 &
+RELAY=$!
+on_exit "kill $RELAY"
+sleep 1
+OUT="$(bootpc_in rcl e0)"
+expect_out "^IPADDR='198.18.10.21'$" "relayed: address through dhcrelay"
+expect_out "^GATEWAYS='198.18.10.1'$" "relayed: the remote subnet's router"
+expect_out "^HOSTNAME='rm01'$" "relayed: host name"
+OUT="$(cat "$WORK/server.log")"
+expect_out "BOOTP: listening" "server log is there"
+
+# 4. A stranger on a segment without a pool: no reply, listed as discovered.
+OUT="$(bootpc_in far d0)"
+if grep -q "^IPADDR=" <<<"$OUT"; then fail "stranger got an address" "$OUT"; else pass "stranger: no reply"; fi
+sleep 0.5
+OUT="$(sqlite3 "$DB" "select mac, count from discovered")"
+expect_out "^52:54:00:0f:0f:0f\|[0-9]+$" "stranger: recorded in discovered"
+
+# 5. A stranger on the pool segment: the lowest free address, the same twice and after a restart.
+in_ns cli ip link set c0 address 52:54:00:77:00:01
+OUT="$(bootpc_in cli c0)"
+expect_out "^IPADDR='198.18.0.100'$" "pool: first free address"
+expect_out "^HOSTNAME='lab-0-100'$" "pool: generated host name"
+OUT="$(bootpc_in cli c0)"
+expect_out "^IPADDR='198.18.0.100'$" "pool: the same address the second time"
+stop_server
+start_server
+OUT="$(bootpc_in cli c0)"
+expect_out "^IPADDR='198.18.0.100'$" "pool: the same address after a restart"
+OUT="$(sqlite3 "$DB" "select origin from machines where mac = '52:54:00:77:00:01'")"
+expect_out "^pool$" "pool: stored as origin=pool"
+
+# 6. Another process edits the inventory: the next request is answered from the new data.
+in_ns cli ip link set c0 address 52:54:00:12:34:56
+"$BK" --db "$DB" inventory export >"$WORK/now.json"
+sed -i 's/"hostname": "ws01"/"hostname": "ws01-renamed"/' "$WORK/now.json"
+"$BK" --db "$DB" inventory import "$WORK/now.json" >/dev/null
+sleep 1.5
+OUT="$(bootpc_in cli c0)"
+expect_out "^HOSTNAME='ws01-renamed'$" "an edit by another process is answered without a restart"
+
+# Events tell the story.
+stop_server
+OUT="$(sqlite3 "$DB" "select kind || ' ' || ifnull(mac,'') from events")"
+expect_out "^bootp.reply 52:54:00:12:34:56$" "events: replies recorded"
+expect_out "^bootp.unknown 52:54:00:0f:0f:0f$" "events: the stranger recorded"
+expect_out "^bootp.pool_bind 52:54:00:77:00:01$" "events: the pool binding recorded"
+OUT="$(cat "$WORK/server.log")"
+expect_out "stopped: BOOTP [0-9]+ received" "server stops cleanly with counts"
+finish
