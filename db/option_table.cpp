@@ -295,10 +295,14 @@ std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code, 
       ok = put_uint(value, 4, std::numeric_limits<std::int32_t>::min(),
                     std::numeric_limits<std::int32_t>::max(), out);
       break;
-    case T::flag:
-      ok = value.is_boolean();
-      if (ok) out.push_back(value.get<bool>() ? 1 : 0);
+    case T::flag: {
+      // true/false, and the 1/0 that older configurations (bootptab) write.
+      const bool on = value == true || value == 1 || value == "1" || value == "true";
+      const bool off = value == false || value == 0 || value == "0" || value == "false";
+      ok = on || off;
+      if (ok) out.push_back(on ? 1 : 0);
       break;
+    }
     case T::text: {
       ok = value.is_string();
       if (!ok) break;

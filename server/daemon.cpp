@@ -55,7 +55,12 @@ int run_daemon(const Config& config) {
     bootp::Settings settings;
     settings.server_name = config.server_name.empty() ? host_name() : config.server_name;
     settings.max_hops = static_cast<unsigned>(config.bootp_max_hops);
-    bootp::BootFiles files{[&images](std::string_view path) { return images.size(path); }};
+    // The transport's thread is the only caller: one cache, no lock.
+    auto sizes = std::make_shared<tftp::SizeCache>(images, 2.0);
+    bootp::BootFiles files{[sizes](std::string_view path) {
+      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      return sizes->size(path, now);
+    }};
     bootp::TransportOptions topt;
     topt.listen = config.bootp_listen;
     topt.interfaces = config.interfaces;

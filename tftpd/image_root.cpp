@@ -101,3 +101,17 @@ std::optional<std::uint64_t> ImageRoot::size(std::string_view name) const {
 }
 
 }  // namespace bk::tftp
+
+namespace bk::tftp {
+
+std::optional<std::uint64_t> SizeCache::size(std::string_view name, double now) {
+  // Bounded: a client asking for many names must not grow this without end.
+  if (entries_.size() > 4096) entries_.clear();
+  auto [it, fresh] = entries_.try_emplace(std::string(name), Entry{std::nullopt, 0});
+  if (fresh || now - it->second.checked_at > ttl_) {
+    it->second = {root_.size(name), now};
+  }
+  return it->second.size;
+}
+
+}  // namespace bk::tftp

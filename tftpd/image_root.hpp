@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace bk::tftp {
 
@@ -49,6 +50,28 @@ class ImageRoot {
  private:
   std::string path_;
   UniqueFd dir_;
+};
+
+}  // namespace bk::tftp
+
+namespace bk::tftp {
+
+// Remembers file sizes for `ttl` seconds: the BOOTP server needs the boot file's size for every
+// reply (option 13), and an open and fstat per packet would cost more than the reply itself.
+// Not thread-safe: one per thread.
+class SizeCache {
+ public:
+  SizeCache(const ImageRoot& root, double ttl_seconds) : root_(root), ttl_(ttl_seconds) {}
+  std::optional<std::uint64_t> size(std::string_view name, double now);
+
+ private:
+  struct Entry {
+    std::optional<std::uint64_t> size;
+    double checked_at;
+  };
+  const ImageRoot& root_;
+  double ttl_;
+  std::unordered_map<std::string, Entry> entries_;
 };
 
 }  // namespace bk::tftp

@@ -21,7 +21,6 @@
 #include <stdexcept>
 
 #include <spdlog/spdlog.h>
-#include <nlohmann/json.hpp>
 
 #include "db/inventory.hpp"
 #include "server/bootp/rate_limiter.hpp"
@@ -97,6 +96,9 @@ struct Transport::Impl {
   server::EventBus& events;
   Counters& counters;
   RateLimiter limiter;
+  // One reply event per MAC a second: a client's retries within a second say nothing new, and a
+  // boot storm must not spend its CPU on the event log.
+  RateLimiter reply_events{1.0};
   std::set<int> allowed_interfaces;
   bool arp_permitted = true;
 
@@ -124,7 +126,7 @@ struct Transport::Impl {
   void queue(const Packet& reply, const Route& route);
   bool add_arp_entry(const Route& route, const Packet& reply);
   void flush();
-  void event(const char* kind, const Packet& request, const nlohmann::json& detail,
+  void event(const char* kind, const Packet& request, server::EventDetail detail,
              std::optional<db::Ipv4> ip = {});
 };
 
@@ -231,11 +233,13 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
   switch (d.kind) {
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
+      if (!reply_events.allow(request.mac(), now_seconds())) return;
       event("bootp.reply", request,
-            {{"hostname", d.machine->hostname},
-             {"file", std::string(d.reply.file_text())},
-             {"route", route_name(d.route.kind)},
-             {"via", d.route.address.str()}},
+            server::EventDetail()
+                .add("hostname", d.machine->hostname)
+                .add("file", d.reply.file_text())
+                .add("route", route_name(d.route.kind))
+                .add("via", d.route.address.str()),
             d.reply.yiaddr);
       return;
     }
@@ -251,12 +255,12 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       }
       if (!bound) {
         counters.drop(Drop::pool_exhausted);
-        event("bootp.pool_exhausted", request, {{"note", "the pool has no free address"}});
+        event("bootp.pool_exhausted", request, server::EventDetail().add("note", "the pool has no free address"));
         spdlog::warn("{}: pool exhausted; no address for it", request.mac().str());
         return;
       }
       counters.pool_bindings.fetch_add(1, std::memory_order_relaxed);
-      event("bootp.pool_bind", request, {{"hostname", bound->hostname}}, bound->ip);
+      event("bootp.pool_bind", request, server::EventDetail().add("hostname", bound->hostname), bound->ip);
       hold = inventory.snapshot();
       snap = hold.get();
       const Decision again = responder.decide(request, arrival, *snap);
@@ -274,26 +278,29 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       s.hostname = std::string(request.options.text(12).substr(0, 255));
       if (const auto arch = request.options.u16(93)) s.client_arch = *arch;
       events.sighted(std::move(s));
-      event("bootp.unknown", request, {{"note", d.note}});
+      event("bootp.unknown", request,
+            server::EventDetail()
+                .add("note", d.note)
+                .add("vendor_class", request.options.text(60))
+                .add("client_hostname", request.options.text(12)));
       return;
     }
     case Decision::Kind::drop:
       counters.drop(d.drop);
       if (d.drop == Drop::disabled || d.drop == Drop::unknown_file)
-        event("bootp.refused", request, {{"note", d.note}});
+        event("bootp.refused", request, server::EventDetail().add("note", d.note));
       return;
   }
 }
 
-void Transport::Impl::event(const char* kind, const Packet& request, const nlohmann::json& detail,
+void Transport::Impl::event(const char* kind, const Packet& request, server::EventDetail detail,
                             std::optional<db::Ipv4> ip) {
   db::Event e;
   e.kind = kind;
   e.mac = request.mac();
   e.ip = ip;
-  nlohmann::json d = detail;
-  if (!request.giaddr.is_zero()) d["relay"] = request.giaddr.str();
-  e.detail = d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!request.giaddr.is_zero()) detail.add("relay", request.giaddr.str());
+  e.detail = detail.str();
   events.publish(std::move(e));
 }
 

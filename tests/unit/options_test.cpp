@@ -43,6 +43,7 @@ TEST(OptionTable, EncodesEachTypeAndDecodesToTheCanonicalForm) {
   check(2, -3600, {0xff, 0xff, 0xf1, 0xf0}, -3600);
   check(26, "1500", {0x05, 0xdc}, 1500);
   check(19, true, {1}, true);
+  check(19, "0", {0}, false);  // as bootptab writes it
   check(23, 64, {64}, 64);
   check(43, "0x0601 08", {0x06, 0x01, 0x08}, "0x060108");
   check(150, "0xc6130402", {198, 19, 4, 2}, json::array({"198.19.4.2"}));  // bootptab's hex form
