@@ -4,6 +4,7 @@
 
 #include "db/csv.hpp"
 #include "db/json_reader.hpp"
+#include "db/names.hpp"
 #include "db/options_json.hpp"
 
 namespace bk::db {
@@ -20,8 +21,8 @@ std::optional<Id> image_ref(const Draft& d, const std::optional<std::string>& na
                             FieldErrors& errors) {
   if (!name) return std::nullopt;
   if (const Image* i = d.state().image_by_name(*name)) return i->id;
-  errors.push_back(
-      {std::string(field), "names no image: \"" + *name + "\" (import or create it first)", K::not_found});
+  errors.push_back({std::string(field), "names no image: " + excerpt(*name) + " (import or create it first)",
+                    K::not_found});
   return std::nullopt;
 }
 
@@ -107,7 +108,7 @@ void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& ro
   Machine m;
   const auto mac = r.mac("mac", true);
   if (mac) m.mac = *mac;
-  row.key = mac ? mac->str() : r.text("mac").value_or("");
+  row.key = mac ? mac->str() : excerpt(r.text("mac").value_or(""));
   m.hostname = r.text("hostname", true).value_or("");
   m.ip = r.ipv4("ip", true).value_or(Ipv4{});
   m.image_id = image_ref(d, r.text("image"), "image", errors);
@@ -231,8 +232,8 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
   FieldErrors header_errors;
   for (const auto& col : header) {
     if (std::find(kColumns.begin(), kColumns.end(), col) == kColumns.end()) {
-      header_errors.push_back({"(header)", "has an unknown column \"" + col +
-                                               "\" (known: mac, hostname, ip, image, group, enabled)"});
+      header_errors.push_back({"(header)", "has an unknown column " + excerpt(col) +
+                                               " (known: mac, hostname, ip, image, group, enabled)"});
     }
   }
   for (const auto required : {"mac", "hostname", "ip"}) {
@@ -253,8 +254,19 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
       errors.push_back({"(row)", "has " + std::to_string(rec.fields.size()) + " fields; the header has " +
                                      std::to_string(header.size())});
     }
-    // Each row becomes the JSON object the document would hold, so one path checks both.
+    // Each row becomes the JSON object the document would hold, so one path checks both. A
+    // machine already registered keeps what the file has no column for (options, origin...).
     nlohmann::json obj = nlohmann::json::object();
+    const auto mac_col = std::find(header.begin(), header.end(), "mac") - header.begin();
+    if (static_cast<std::size_t>(mac_col) < rec.fields.size()) {
+      if (const auto mac = Mac::parse(rec.fields[static_cast<std::size_t>(mac_col)])) {
+        if (const Machine* existing = d.state().machine_by_mac(*mac)) {
+          obj = nlohmann::json::parse(machine_document(*existing, d.state()).dump());
+          for (const auto& col : header)
+            obj.erase(col);
+        }
+      }
+    }
     for (std::size_t c = 0; c < header.size() && c < rec.fields.size(); ++c) {
       std::string value = rec.fields[c];
       if (value.empty() && header[c] != "mac" && header[c] != "hostname" && header[c] != "ip") continue;
@@ -272,7 +284,7 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
         obj[header[c]] = value;
       }
     }
-    JsonReader r(obj, {"mac", "hostname", "ip", "image", "group", "enabled"}, errors);
+    JsonReader r(obj, {"mac", "hostname", "ip", "image", "group", "enabled", "options", "origin"}, errors);
     import_machine(d, r, std::move(errors), row);
     report.rows.push_back(std::move(row));
   }

@@ -20,15 +20,14 @@ std::string range(const Pool& p) {
 }
 
 bool is_printable(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+  return is_printable_text(s);
 }
 
 void check_name(std::string_view name, FieldErrors& errors) {
   if (name.empty()) {
     errors.push_back({"name", "is required"});
   } else if (name.size() > 64 || !is_printable(name)) {
-    errors.push_back({"name", "must be 1 to 64 printable characters"});
+    errors.push_back({"name", "must be 1 to 64 printable characters of UTF-8 text"});
   }
 }
 
@@ -68,7 +67,8 @@ FieldErrors Draft::check_machine(const Machine& m, const Subnet*& subnet) const 
     errors.push_back({"image", "names no image", K::not_found});
   }
   if (m.group.size() > 64 || !is_printable(m.group)) {
-    errors.push_back({"group", "must be at most 64 printable characters"});
+    errors.push_back(
+        {"group", "must be at most 64 printable characters of UTF-8 text (save the file as UTF-8)"});
   }
   return errors;
 }

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "db/names.hpp"
 #include "db/options_json.hpp"
 
 namespace bk::db {
@@ -9,8 +10,8 @@ namespace bk::db {
 std::optional<Mac> parse_mac_field(std::string_view text, std::string_view field, FieldErrors& errors) {
   auto m = Mac::parse(text);
   if (!m) {
-    errors.push_back({std::string(field), "is not a MAC address: \"" + std::string(text.substr(0, 40)) +
-                                              "\" (write it as " + std::string(Mac::kAcceptedForms) + ")"});
+    errors.push_back({std::string(field), "is not a MAC address: " + excerpt(text) + " (write it as " +
+                                              std::string(Mac::kAcceptedForms) + ")"});
   }
   return m;
 }
@@ -18,8 +19,8 @@ std::optional<Mac> parse_mac_field(std::string_view text, std::string_view field
 std::optional<Ipv4> parse_ipv4_field(std::string_view text, std::string_view field, FieldErrors& errors) {
   auto a = Ipv4::parse(text);
   if (!a) {
-    errors.push_back({std::string(field), "is not an IPv4 address: \"" + std::string(text.substr(0, 40)) +
-                                              "\" (write it as 198.18.0.50)"});
+    errors.push_back(
+        {std::string(field), "is not an IPv4 address: " + excerpt(text) + " (write it as 198.18.0.50)"});
   }
   return a;
 }
@@ -27,8 +28,7 @@ std::optional<Ipv4> parse_ipv4_field(std::string_view text, std::string_view fie
 std::optional<Cidr> parse_cidr_field(std::string_view text, std::string_view field, FieldErrors& errors) {
   auto c = Cidr::parse(text);
   if (c) return c;
-  std::string reason =
-      "is not a network: \"" + std::string(text.substr(0, 40)) + "\" (write it as 198.18.0.0/24)";
+  std::string reason = "is not a network: " + excerpt(text) + " (write it as 198.18.0.0/24)";
   // The common slip is an address with host bits: say which network was meant.
   const auto slash = text.find('/');
   int prefix = -1;

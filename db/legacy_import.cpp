@@ -12,6 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "db/ipv4.hpp"
+#include "db/mac.hpp"
+#include "db/option_table.hpp"
+
 namespace bk::db {
 namespace {
 
@@ -33,11 +37,8 @@ char to_lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+bool is_hex(char c) {
+  return is_digit(c) || (to_lower(c) >= 'a' && to_lower(c) <= 'f');
 }
 
 std::string_view trim(std::string_view s) {
@@ -144,76 +145,27 @@ std::string quote_text(std::string_view s) {
 }
 
 // ------------------------------------------------------------------------------------------
-// Addresses.
+// Networks. Addresses are read by Ipv4::parse alone: bootpd would also take octal, hex and short
+// forms, and host names; those are rare enough to be reported rather than guessed at.
 
-// Strict dotted quad. bootpd would also take octal, hex and short forms, and host names; those
-// are rare enough to be reported rather than guessed at (a leading zero means octal there).
-std::optional<std::uint32_t> parse_ipv4(std::string_view s) {
-  std::uint32_t value = 0;
-  for (int part = 0; part < 4; ++part) {
-    if (part > 0) {
-      if (s.empty() || s.front() != '.') return std::nullopt;
-      s.remove_prefix(1);
-    }
-    std::size_t len = 0;
-    std::uint32_t octet = 0;
-    while (len < s.size() && is_digit(s[len]) && len < 4) {
-      octet = octet * 10 + static_cast<std::uint32_t>(s[len] - '0');
-      ++len;
-    }
-    if (len == 0 || len > 3 || octet > 255 || (len > 1 && s.front() == '0')) return std::nullopt;
-    value = (value << 8) | octet;
-    s.remove_prefix(len);
-  }
-  if (!s.empty()) return std::nullopt;
-  return value;
+// Both programs take a missing mask from the interface, which the file does not say.
+constexpr Ipv4 kDefaultMask = Ipv4::from_bytes(255, 255, 255, 0);
+
+// The smallest network of /24 or wider holding both addresses.
+Cidr network_holding(Ipv4 a, Ipv4 b) {
+  Ipv4 mask = kDefaultMask;
+  while (!Cidr::from_mask(a, mask)->contains(b))
+    mask = Ipv4(mask.value() << 1);
+  return *Cidr::from_mask(a, mask);
 }
 
-std::string ipv4_str(std::uint32_t a) {
-  return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 0xFF) + "." +
-         std::to_string((a >> 8) & 0xFF) + "." + std::to_string(a & 0xFF);
-}
-
-std::uint32_t prefix_mask(int prefix) {
-  return prefix <= 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
-}
-
-// Only contiguous masks describe a network.
-std::optional<int> mask_prefix(std::uint32_t mask) {
-  int prefix = 0;
-  while (prefix < 32 && (mask & (std::uint32_t{0x8000'0000} >> prefix)) != 0)
-    ++prefix;
-  if (prefix_mask(prefix) != mask) return std::nullopt;
-  return prefix;
-}
-
-struct Network {
-  std::uint32_t base = 0;
-  int prefix = 24;
-
-  static Network of(std::uint32_t address, int prefix_len) {
-    return {address & prefix_mask(prefix_len), prefix_len};
+// "net-198-18-0-0-24": a valid name everywhere a name is accepted.
+std::string subnet_name(const Cidr& net) {
+  std::string n = "net-" + net.str();
+  for (char& c : n) {
+    if (c == '.' || c == '/') c = '-';
   }
-  bool contains(std::uint32_t a) const { return (a & prefix_mask(prefix)) == base; }
-  std::string cidr() const { return ipv4_str(base) + "/" + std::to_string(prefix); }
-  // "net-198-18-0-0-24": a valid name everywhere a name is accepted.
-  std::string name() const {
-    std::string n = "net-" + ipv4_str(base) + "-" + std::to_string(prefix);
-    std::replace(n.begin(), n.end(), '.', '-');
-    return n;
-  }
-  friend bool operator==(const Network&, const Network&) = default;
-};
-
-std::string mac_str(const std::array<int, 6>& bytes) {
-  static constexpr std::string_view kHex = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i > 0) out.push_back(':');
-    out.push_back(kHex[static_cast<std::size_t>(bytes[i] >> 4)]);
-    out.push_back(kHex[static_cast<std::size_t>(bytes[i] & 0xF)]);
-  }
-  return out;
+  return n;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -309,10 +261,10 @@ std::string utf8_lines_only(std::string_view text, Problems& problems) {
 
 using OptionMap = std::map<int, Json>;  // RFC 2132 code -> value; std::map keeps codes sorted
 
-Json address_array(const std::vector<std::uint32_t>& addresses) {
+Json address_array(const std::vector<Ipv4>& addresses) {
   Json arr = Json::array();
-  for (const std::uint32_t a : addresses)
-    arr.push_back(ipv4_str(a));
+  for (const Ipv4 a : addresses)
+    arr.push_back(a.str());
   return arr;
 }
 
@@ -324,12 +276,12 @@ Json options_json(const OptionMap& options) {
 }
 
 struct SubnetOut {
-  Network net;
-  std::optional<std::uint32_t> gateway;
-  std::vector<std::uint32_t> dns;
+  Cidr net;
+  std::optional<Ipv4> gateway;
+  std::vector<Ipv4> dns;
   std::string domain;
-  std::optional<std::uint32_t> next_server;
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> pool;
+  std::optional<Ipv4> next_server;
+  std::optional<std::pair<Ipv4, Ipv4>> pool;
   std::string default_image;
   OptionMap options;
 };
@@ -341,9 +293,9 @@ struct ImageOut {
 };
 
 struct MachineOut {
-  std::string mac;
+  Mac mac;
   std::string hostname;
-  std::uint32_t ip = 0;
+  Ipv4 ip;
   std::string image;
   std::string group;
   OptionMap options;
@@ -354,7 +306,7 @@ struct Document {
   std::vector<ImageOut> images;
   std::vector<MachineOut> machines;
 
-  std::size_t subnet_index(const Network& net) {
+  std::size_t subnet_index(const Cidr& net) {
     for (std::size_t i = 0; i < subnets.size(); ++i) {
       if (subnets[i].net == net) return i;
     }
@@ -365,10 +317,10 @@ struct Document {
   }
 
   // The most specific subnet holding `ip`, if any.
-  std::optional<std::size_t> subnet_containing(std::uint32_t ip) const {
+  std::optional<std::size_t> subnet_containing(Ipv4 ip) const {
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < subnets.size(); ++i) {
-      if (subnets[i].net.contains(ip) && (!best || subnets[i].net.prefix > subnets[*best].net.prefix)) {
+      if (subnets[i].net.contains(ip) && (!best || subnets[i].net.prefix() > subnets[*best].net.prefix())) {
         best = i;
       }
     }
@@ -380,13 +332,13 @@ struct Document {
     doc["subnets"] = Json::array();
     for (const SubnetOut& s : subnets) {
       Json j = Json::object();
-      j["name"] = s.net.name();
-      j["network"] = s.net.cidr();
-      if (s.gateway) j["gateway"] = ipv4_str(*s.gateway);
+      j["name"] = subnet_name(s.net);
+      j["network"] = s.net.str();
+      if (s.gateway) j["gateway"] = s.gateway->str();
       if (!s.dns.empty()) j["dns"] = address_array(s.dns);
       if (!s.domain.empty()) j["domain"] = s.domain;
-      if (s.next_server) j["next_server"] = ipv4_str(*s.next_server);
-      if (s.pool) j["pool"] = Json{{"start", ipv4_str(s.pool->first)}, {"end", ipv4_str(s.pool->second)}};
+      if (s.next_server) j["next_server"] = s.next_server->str();
+      if (s.pool) j["pool"] = Json{{"start", s.pool->first.str()}, {"end", s.pool->second.str()}};
       if (!s.default_image.empty()) j["default_image"] = s.default_image;
       if (!s.options.empty()) j["options"] = options_json(s.options);
       doc["subnets"].push_back(std::move(j));
@@ -403,9 +355,9 @@ struct Document {
     doc["machines"] = Json::array();
     for (const MachineOut& m : machines) {
       Json j = Json::object();
-      j["mac"] = m.mac;
+      j["mac"] = m.mac.str();
       j["hostname"] = m.hostname;
-      j["ip"] = ipv4_str(m.ip);
+      j["ip"] = m.ip.str();
       if (!m.image.empty()) j["image"] = m.image;
       if (!m.group.empty()) j["group"] = m.group;
       j["enabled"] = true;
@@ -525,7 +477,7 @@ bool may_be_boolean(std::string_view tag) {
 }
 
 bool is_hex_pair(std::string_view s) {
-  return s.size() == 2 && hex_value(s[0]) >= 0 && hex_value(s[1]) >= 0;
+  return s.size() == 2 && is_hex(s[0]) && is_hex(s[1]);
 }
 
 struct HostEntry {
@@ -622,19 +574,26 @@ std::vector<HostEntry> resolve_entries(const std::vector<RawEntry>& entries, Pro
   return hosts;
 }
 
-// "52:54:00:12:34:56", "525400123456", "0x525400123456", "52.54.00.12.34.56": bootpd reads two
-// hex digits per byte, each optionally after one '.' or ':' and an "0x".
-std::optional<std::string> parse_bootp_mac(std::string_view s) {
-  std::array<int, 6> bytes{};
-  for (std::size_t b = 0; b < bytes.size(); ++b) {
-    if (b > 0 && !s.empty() && (s.front() == '.' || s.front() == ':')) s.remove_prefix(1);
+// bootpd's hex bytes (ha=, Tn=): two hex digits each, each optionally after one of `separators`
+// (not before the first) and an "0x". The digits come back in lower case.
+std::optional<std::string> bootp_hex(std::string_view s, std::string_view separators) {
+  std::string digits;
+  while (!s.empty()) {
+    if (!digits.empty() && separators.find(s.front()) != std::string_view::npos) s.remove_prefix(1);
     if (istarts_with(s, "0x")) s.remove_prefix(2);
     if (s.size() < 2 || !is_hex_pair(s.substr(0, 2))) return std::nullopt;
-    bytes[b] = hex_value(s[0]) * 16 + hex_value(s[1]);
+    digits.push_back(to_lower(s[0]));
+    digits.push_back(to_lower(s[1]));
     s.remove_prefix(2);
   }
-  if (!s.empty()) return std::nullopt;
-  return mac_str(bytes);
+  if (digits.empty()) return std::nullopt;
+  return digits;
+}
+
+// "52:54:00:12:34:56", "525400123456", "0x525400123456", "52.54.00.12.34.56".
+std::optional<Mac> parse_bootp_mac(std::string_view s) {
+  const auto digits = bootp_hex(s, ".:");
+  return digits ? Mac::parse(*digits) : std::nullopt;
 }
 
 // bootpd's hardware type names for Ethernet; any other type cannot be served by Bootkeeper.
@@ -643,27 +602,17 @@ bool is_ethernet_type(std::string_view s) {
          iequals(s, "0x01");
 }
 
-// Tn data: "quoted text", or hex bytes each optionally after '.' and "0x" (bootpd's
-// process_generic). Hex comes out as "0x" and lowercase digits.
+// Tn data: "quoted text", or hex bytes (bootpd's process_generic), written as "0x..".
 std::optional<std::string> generic_value(std::string_view raw) {
   if (!raw.empty() && raw.front() == '"') return unquote(raw);
-  std::string hex = "0x";
-  while (!raw.empty()) {
-    if (hex.size() > 2 && raw.front() == '.') raw.remove_prefix(1);
-    if (istarts_with(raw, "0x")) raw.remove_prefix(2);
-    if (raw.size() < 2 || !is_hex_pair(raw.substr(0, 2))) return std::nullopt;
-    hex.push_back(to_lower(raw[0]));
-    hex.push_back(to_lower(raw[1]));
-    raw.remove_prefix(2);
-  }
-  if (hex.size() == 2) return std::nullopt;
-  return hex;
+  const auto digits = bootp_hex(raw, ".");
+  return digits ? "0x" + *digits : std::optional<std::string>();
 }
 
 // Address lists are separated by blanks or commas, as bootpd's get_addresses() reads them.
-std::optional<std::vector<std::uint32_t>> parse_address_list(std::string_view tag, const TagValue& v,
-                                                             Problems& problems) {
-  std::vector<std::uint32_t> out;
+std::optional<std::vector<Ipv4>> parse_address_list(std::string_view tag, const TagValue& v,
+                                                    Problems& problems) {
+  std::vector<Ipv4> out;
   std::string token;
   const std::string text = unquote(v.raw) + " ";
   for (const char c : text) {
@@ -672,7 +621,7 @@ std::optional<std::vector<std::uint32_t>> parse_address_list(std::string_view ta
       continue;
     }
     if (token.empty()) continue;
-    const auto a = parse_ipv4(token);
+    const auto a = Ipv4::parse(token);
     if (!a) {
       problems.add(v.line, std::string(tag) + ": " + quote_text(token) + " is not an IPv4 address" +
                                (is_alpha(token.front()) ? " (host names are not looked up)" : ""));
@@ -688,7 +637,7 @@ std::optional<std::vector<std::uint32_t>> parse_address_list(std::string_view ta
   return out;
 }
 
-std::optional<std::uint32_t> parse_address(std::string_view tag, const TagValue& v, Problems& problems) {
+std::optional<Ipv4> parse_address(std::string_view tag, const TagValue& v, Problems& problems) {
   const auto list = parse_address_list(tag, v, problems);
   if (!list) return std::nullopt;
   if (list->size() != 1) {
@@ -698,28 +647,26 @@ std::optional<std::uint32_t> parse_address(std::string_view tag, const TagValue&
   return list->front();
 }
 
-// bootpd tags that carry an RFC 2132 option for the client.
-enum class ValueKind { addresses, address, text, integer };
+// bootpd tags that carry an RFC 2132 option for the client; option_table() says how each is read.
 struct OptionTag {
   std::string_view tag;
-  int code;
-  ValueKind kind;
+  std::uint8_t code;
 };
 constexpr auto kOptionTags = std::to_array<OptionTag>({
-    {"to", 2, ValueKind::integer},
-    {"ts", 4, ValueKind::addresses},
-    {"ns", 5, ValueKind::addresses},
-    {"lg", 7, ValueKind::addresses},
-    {"cs", 8, ValueKind::addresses},
-    {"lp", 9, ValueKind::addresses},
-    {"im", 10, ValueKind::addresses},
-    {"rl", 11, ValueKind::addresses},
-    {"df", 14, ValueKind::text},
-    {"sw", 16, ValueKind::address},
-    {"ef", 18, ValueKind::text},
-    {"yd", 40, ValueKind::text},
-    {"ys", 41, ValueKind::addresses},
-    {"nt", 42, ValueKind::addresses},
+    {"to", 2},
+    {"ts", 4},
+    {"ns", 5},
+    {"lg", 7},
+    {"cs", 8},
+    {"lp", 9},
+    {"im", 10},
+    {"rl", 11},
+    {"df", 14},
+    {"sw", 16},
+    {"ef", 18},
+    {"yd", 40},
+    {"ys", 41},
+    {"nt", 42},
 });
 
 bool is_signed_decimal(std::string_view s) {
@@ -730,12 +677,12 @@ bool is_signed_decimal(std::string_view s) {
 // A host that passed every check, before it is placed in a subnet.
 struct BootpHost {
   MachineOut machine;
-  std::optional<int> prefix;  // from sm=
+  std::optional<Cidr> net;  // from sm=
   // What the host said about values that Bootkeeper keeps per subnet.
-  std::optional<std::vector<std::uint32_t>> gw;
-  std::optional<std::vector<std::uint32_t>> ds;
+  std::optional<std::vector<Ipv4>> gw;
+  std::optional<std::vector<Ipv4>> ds;
   std::optional<std::string> dn;
-  std::optional<std::uint32_t> sa;
+  std::optional<Ipv4> sa;
   int sa_line = 0;
 };
 
@@ -773,7 +720,7 @@ std::optional<BootpHost> convert_host(
                  who + ": " + quote_text(unquote(ha->raw)) + " is not an Ethernet address; host skipped");
     return std::nullopt;
   }
-  const auto ip = parse_ipv4(unquote(ip_tag->raw));
+  const auto ip = Ipv4::parse(unquote(ip_tag->raw));
   if (!ip) {
     problems.add(ip_tag->line,
                  who + ": " + quote_text(unquote(ip_tag->raw)) + " is not an IPv4 address; host skipped");
@@ -785,9 +732,8 @@ std::optional<BootpHost> convert_host(
       .mac = *mac, .hostname = host.name, .ip = *ip, .image = {}, .group = host.group, .options = {}};
   if (const TagValue* sm = tag("sm")) {
     if (const auto mask = parse_address("sm", *sm, problems)) {
-      out.prefix = mask_prefix(*mask);
-      if (!out.prefix)
-        problems.add(sm->line, "sm: " + ipv4_str(*mask) + " is not a contiguous netmask; ignored");
+      out.net = Cidr::from_mask(*ip, *mask);
+      if (!out.net) problems.add(sm->line, "sm: " + mask->str() + " is not a contiguous netmask; ignored");
     }
   }
   if (const TagValue* v = tag("gw")) out.gw = parse_address_list("gw", *v, problems);
@@ -823,26 +769,18 @@ std::optional<BootpHost> convert_host(
     const TagValue* v = tag(ot.tag);
     if (v == nullptr || v->boolean) continue;  // ":to:" means the server's own time zone
     const std::string value = unquote(v->raw);
-    switch (ot.kind) {
-      case ValueKind::addresses:
-        if (const auto list = parse_address_list(ot.tag, *v, problems))
-          machine.options[ot.code] = address_array(*list);
-        break;
-      case ValueKind::address:
-        if (const auto a = parse_address(ot.tag, *v, problems)) machine.options[ot.code] = ipv4_str(*a);
-        break;
-      case ValueKind::text:
-        machine.options[ot.code] = value;
-        break;
-      case ValueKind::integer:
-        if (iequals(value, "auto")) break;  // the server's own time zone: not in the file
-        if (is_signed_decimal(value)) {
-          machine.options[ot.code] = value;
-        } else {
-          problems.add(v->line,
-                       std::string(ot.tag) + ": " + quote_text(value) + " is not a number of seconds");
-        }
-        break;
+    const OptionType type = find_option(ot.code)->type;
+    if (type == OptionType::ips) {
+      if (const auto list = parse_address_list(ot.tag, *v, problems))
+        machine.options[ot.code] = address_array(*list);
+    } else if (type == OptionType::ip) {
+      if (const auto a = parse_address(ot.tag, *v, problems)) machine.options[ot.code] = a->str();
+    } else if (type == OptionType::text) {
+      machine.options[ot.code] = value;
+    } else if (is_signed_decimal(value)) {  // i32
+      machine.options[ot.code] = value;
+    } else if (!iequals(value, "auto")) {  // "auto": the server's own time zone, not in the file
+      problems.add(v->line, std::string(ot.tag) + ": " + quote_text(value) + " is not a number of seconds");
     }
   }
 
@@ -865,7 +803,7 @@ LegacyResult convert_bootptab(std::string_view text) {
   Document doc;
   UniqueNames image_names;
   std::map<std::pair<std::string, std::string>, std::string> image_by_key;  // (boot file, rp) -> name
-  std::map<std::string, std::string> host_by_mac;
+  std::map<Mac, std::string> host_by_mac;
   std::vector<BootpHost> hosts;
   const std::string utf8_text = utf8_lines_only(text, problems);
   for (const HostEntry& entry : resolve_entries(read_entries(utf8_text), problems)) {
@@ -873,9 +811,9 @@ LegacyResult convert_bootptab(std::string_view text) {
     if (!host) continue;
     if (const auto [it, inserted] = host_by_mac.emplace(host->machine.mac, entry.name); !inserted) {
       // bootpd keeps the first entry for a hardware address and drops the others.
-      problems.add(entry.tags.find("ha")->second.line, "host " + quote_text(entry.name) + ": " +
-                                                           host->machine.mac + " is already the address of " +
-                                                           quote_text(it->second) + "; host skipped");
+      problems.add(entry.tags.find("ha")->second.line,
+                   "host " + quote_text(entry.name) + ": " + host->machine.mac.str() +
+                       " is already the address of " + quote_text(it->second) + "; host skipped");
       continue;
     }
     hosts.push_back(std::move(*host));
@@ -883,21 +821,19 @@ LegacyResult convert_bootptab(std::string_view text) {
 
   // Each host's network: from its sm; without sm, that of a host with sm holding its address
   // (bootpd would take the mask of the interface), else its /24.
-  std::vector<Network> networks;
+  std::vector<Cidr> networks;
   for (const BootpHost& h : hosts) {
-    if (h.prefix) networks.push_back(Network::of(h.machine.ip, *h.prefix));
+    if (h.net) networks.push_back(*h.net);
   }
   std::vector<std::size_t> machine_subnet;
   for (BootpHost& h : hosts) {
-    Network net = Network::of(h.machine.ip, 24);
-    if (h.prefix) {
-      net = Network::of(h.machine.ip, *h.prefix);
-    } else {
+    Cidr net = h.net.value_or(network_holding(h.machine.ip, h.machine.ip));
+    if (!h.net) {
       int best = -1;
-      for (const Network& n : networks) {
-        if (n.contains(h.machine.ip) && n.prefix > best) {
+      for (const Cidr& n : networks) {
+        if (n.contains(h.machine.ip) && n.prefix() > best) {
           net = n;
-          best = n.prefix;
+          best = n.prefix();
         }
       }
     }
@@ -922,9 +858,9 @@ LegacyResult convert_bootptab(std::string_view text) {
     if (h.ds && *h.ds != subnet.dns) machine.options.try_emplace(6, address_array(*h.ds));
     if (h.dn && *h.dn != subnet.domain) machine.options.try_emplace(15, *h.dn);
     if (h.sa && h.sa != subnet.next_server) {
-      problems.add(h.sa_line, "host " + quote_text(machine.hostname) + ": sa=" + ipv4_str(*h.sa) +
-                                  " differs from next_server " + ipv4_str(*subnet.next_server) + " of " +
-                                  subnet.net.name() + "; Bootkeeper has one TFTP server per subnet");
+      problems.add(h.sa_line, "host " + quote_text(machine.hostname) + ": sa=" + h.sa->str() +
+                                  " differs from next_server " + subnet.next_server->str() + " of " +
+                                  subnet_name(subnet.net) + "; Bootkeeper has one TFTP server per subnet");
     }
     doc.machines.push_back(std::move(machine));
   }
@@ -937,48 +873,29 @@ LegacyResult convert_bootptab(std::string_view text) {
 
 namespace {
 
-// dnsmasq's own DHCPv4 option names (`dnsmasq --help dhcp`), matched without regard to case.
-struct OptionName {
-  std::string_view name;
-  int code;
-};
-constexpr auto kDnsmasqOptions = std::to_array<OptionName>({
+// dnsmasq's DHCPv4 option names (`dnsmasq --help dhcp`) that option_table() spells differently
+// or lacks; the others are the same in both.
+constexpr auto kDnsmasqOptionNames = std::to_array<std::pair<std::string_view, int>>({
     {"netmask", 1},
-    {"time-offset", 2},
-    {"router", 3},
     {"dns-server", 6},
-    {"log-server", 7},
-    {"lpr-server", 9},
     {"hostname", 12},
-    {"boot-file-size", 13},
-    {"domain-name", 15},
-    {"swap-server", 16},
-    {"root-path", 17},
     {"extension-path", 18},
     {"ip-forward-enable", 19},
-    {"non-local-source-routing", 20},
-    {"policy-filter", 21},
-    {"max-datagram-reassembly", 22},
     {"default-ttl", 23},
     {"mtu", 26},
-    {"all-subnets-local", 27},
     {"broadcast", 28},
-    {"router-discovery", 31},
     {"router-solicitation", 32},
     {"static-route", 33},
-    {"trailer-encapsulation", 34},
     {"arp-timeout", 35},
     {"ethernet-encap", 36},
     {"tcp-ttl", 37},
     {"tcp-keepalive", 38},
-    {"nis-domain", 40},
     {"nis-server", 41},
     {"ntp-server", 42},
     {"vendor-encap", 43},
     {"netbios-ns", 44},
     {"netbios-dd", 45},
     {"netbios-nodetype", 46},
-    {"netbios-scope", 47},
     {"x-windows-fs", 48},
     {"x-windows-dm", 49},
     {"T1", 58},
@@ -987,35 +904,23 @@ constexpr auto kDnsmasqOptions = std::to_array<OptionName>({
     {"nis+-domain", 64},
     {"nis+-server", 65},
     {"tftp-server", 66},
-    {"bootfile-name", 67},
     {"mobile-ip-home", 68},
-    {"smtp-server", 69},
-    {"pop3-server", 70},
-    {"nntp-server", 71},
-    {"irc-server", 74},
-    {"user-class", 77},
-    {"client-arch", 93},
     {"client-interface-id", 94},
     {"client-machine-id", 97},
     {"posix-timezone", 100},
     {"tzdb-timezone", 101},
-    {"domain-search", 119},
     {"sip-server", 120},
-    {"classless-static-route", 121},
     {"vendor-id-encap", 125},
-    {"server-ip-address", 255},
+    {"server-ip-address", 255},  // not an option: the siaddr field, which becomes next_server
 });
 
-// Options whose value is a list of addresses (RFC 2132), written as a JSON array.
-bool is_address_list_option(int code) {
-  static constexpr auto kCodes = std::to_array(
-      {3, 4, 5, 6, 7, 8, 9, 10, 11, 21, 33, 41, 42, 44, 45, 48, 49, 65, 68, 69, 70, 71, 72, 73, 74, 75, 76});
-  return std::find(kCodes.begin(), kCodes.end(), code) != kCodes.end();
-}
-
-// Options whose value is exactly one address, written as a string.
-bool is_single_address_option(int code) {
-  return code == 1 || code == 16 || code == 28 || code == 32 || code == 255;
+// The code of an option name after "option:", in any case: dnsmasq's spelling or ours.
+std::optional<int> dnsmasq_option_code(std::string_view name) {
+  for (const auto& [dnsmasq_name, code] : kDnsmasqOptionNames) {
+    if (iequals(dnsmasq_name, name)) return code;
+  }
+  if (const OptionDef* def = find_option(lowercase(name))) return def->code;
+  return std::nullopt;
 }
 
 // Cuts a '#' comment: at the start of the line or after a blank, outside quotes (dnsmasq's rule).
@@ -1082,15 +987,15 @@ std::size_t read_scope(const std::vector<std::string>& elems, Scope& scope) {
 
 struct RangeLine {
   int line = 0;
-  Network net;
-  std::optional<std::pair<std::uint32_t, std::uint32_t>> pool;
+  Cidr net;
+  std::optional<std::pair<Ipv4, Ipv4>> pool;
   std::vector<std::string> set_tags;
 };
 
 struct HostLine {
   int line = 0;
-  std::string mac;
-  std::uint32_t ip = 0;
+  Mac mac;
+  Ipv4 ip;
   std::string hostname;
   std::vector<std::string> set_tags;
 };
@@ -1106,13 +1011,13 @@ struct BootLine {
   int line = 0;
   Scope scope;
   std::string file;
-  std::optional<std::uint32_t> server;
+  std::optional<Ipv4> server;
 };
 
 struct DomainLine {
   int line = 0;
   std::string name;
-  std::optional<std::uint32_t> within;  // an address of the subnets it is for; none: all
+  std::optional<Ipv4> within;  // an address of the subnets it is for; none: all
 };
 
 struct DnsmasqLines {
@@ -1146,7 +1051,7 @@ void read_range(int line, std::string_view value, DnsmasqLines& out, Problems& p
     problems.add(line, "dhcp-range " + quote_text(e[i]) + ": IPv6 ranges are not supported; skipped");
     return;
   }
-  const auto start = parse_ipv4(e[i]);
+  const auto start = Ipv4::parse(e[i]);
   if (!start) {
     problems.add(line, "dhcp-range: " + quote_text(e[i]) + " is not an IPv4 address; skipped");
     return;
@@ -1154,7 +1059,7 @@ void read_range(int line, std::string_view value, DnsmasqLines& out, Problems& p
   ++i;
   // After the start: the end address, or "static" for a subnet served to fixed hosts only.
   const bool is_static = i < e.size() && iequals(e[i], "static");
-  const std::optional<std::uint32_t> end = i < e.size() && !is_static ? parse_ipv4(e[i]) : std::nullopt;
+  const std::optional<Ipv4> end = i < e.size() && !is_static ? Ipv4::parse(e[i]) : std::nullopt;
   if (!is_static && !end) {
     const std::string what = i < e.size() ? quote_text(e[i]) : std::string("nothing");
     problems.add(line, "dhcp-range: expected an end address or \"static\" after the start, found " + what +
@@ -1162,31 +1067,24 @@ void read_range(int line, std::string_view value, DnsmasqLines& out, Problems& p
     return;
   }
   ++i;
-  std::optional<std::uint32_t> mask;
-  if (i < e.size() && (mask = parse_ipv4(e[i]))) ++i;
-  if (i < e.size() && parse_ipv4(e[i])) ++i;     // broadcast address: implied by the network
+  std::optional<Ipv4> mask;
+  if (i < e.size() && (mask = Ipv4::parse(e[i]))) ++i;
+  if (i < e.size() && Ipv4::parse(e[i])) ++i;    // broadcast address: implied by the network
   if (i < e.size() && is_lease_time(e[i])) ++i;  // leases do not exist in BOOTP
   if (i < e.size()) problems.add(line, "dhcp-range: cannot read " + quote_text(e[i]) + "; ignored");
 
-  if (mask) {
-    const auto p = mask_prefix(*mask);
-    if (!p) {
-      problems.add(line, "dhcp-range: " + ipv4_str(*mask) + " is not a contiguous netmask; skipped");
-      return;
-    }
-    range.net = Network::of(*start, *p);
-  } else {
-    // The mask would come from the interface; take the smallest network of /24 or wider
-    // that holds the whole range.
-    int prefix = 24;
-    while (end && prefix > 0 && !Network::of(*start, prefix).contains(*end))
-      --prefix;
-    range.net = Network::of(*start, prefix);
+  // Without a mask (it would come from the interface), the smallest network that holds the range.
+  const std::optional<Cidr> net =
+      mask ? Cidr::from_mask(*start, *mask) : network_holding(*start, end.value_or(*start));
+  if (!net) {
+    problems.add(line, "dhcp-range: " + mask->str() + " is not a contiguous netmask; skipped");
+    return;
   }
+  range.net = *net;
   if (end) {
     if (*end < *start || !range.net.contains(*end)) {
-      problems.add(line, "dhcp-range: " + ipv4_str(*start) + " to " + ipv4_str(*end) +
-                             " is not a range inside " + range.net.cidr() + "; skipped");
+      problems.add(line, "dhcp-range: " + start->str() + " to " + end->str() + " is not a range inside " +
+                             range.net.str() + "; skipped");
       return;
     }
     range.pool = std::make_pair(*start, *end);
@@ -1194,37 +1092,35 @@ void read_range(int line, std::string_view value, DnsmasqLines& out, Problems& p
   out.ranges.push_back(std::move(range));
 }
 
-// A MAC as dnsmasq writes it, optionally after a hardware type ("1-52:54:..").
+// A MAC as dnsmasq writes it: optionally after a hardware type ("1-52:54:.."), with one-digit
+// groups ("52:54:0:..") and '*' for any byte.
 enum class MacForm { exact, wildcard, not_ethernet, invalid };
-MacForm parse_dnsmasq_mac(std::string_view s, std::string& mac) {
+MacForm parse_dnsmasq_mac(std::string_view s, Mac& mac) {
   if (const std::size_t dash = s.find('-'); dash != std::string_view::npos && dash < s.find(':')) {
     const std::string_view type = s.substr(0, dash);
     if (type != "1" && type != "01")
       return all_chars(type, is_digit) ? MacForm::not_ethernet : MacForm::invalid;
     s.remove_prefix(dash + 1);
   }
-  std::array<int, 6> bytes{};
+  // Normalised to the 52:54:00:12:34:56 form, which Mac::parse checks.
+  std::string text;
   bool wildcard = false;
-  for (std::size_t b = 0; b < bytes.size(); ++b) {
-    if (b > 0) {
-      if (s.empty() || s.front() != ':') return MacForm::invalid;
-      s.remove_prefix(1);
-    }
-    const std::size_t len = std::min(s.find(':'), s.size());
-    const std::string_view group = s.substr(0, len);
+  for (std::size_t start = 0; start <= s.size();) {
+    const std::size_t end = std::min(s.find(':', start), s.size());
+    std::string_view group = s.substr(start, end - start);
     if (group == "*") {
       wildcard = true;
-    } else if ((group.size() == 1 || group.size() == 2) &&
-               std::all_of(group.begin(), group.end(), [](char c) { return hex_value(c) >= 0; })) {
-      bytes[b] = group.size() == 1 ? hex_value(group[0]) : hex_value(group[0]) * 16 + hex_value(group[1]);
-    } else {
-      return MacForm::invalid;
+      group = "00";
     }
-    s.remove_prefix(len);
+    if (start > 0) text.push_back(':');
+    if (group.size() == 1) text.push_back('0');
+    text.append(group);
+    start = end + 1;
   }
-  if (!s.empty()) return MacForm::invalid;
+  const std::optional<Mac> parsed = Mac::parse(text);
+  if (!parsed) return MacForm::invalid;
   if (wildcard) return MacForm::wildcard;
-  mac = mac_str(bytes);
+  mac = *parsed;
   return MacForm::exact;
 }
 
@@ -1233,9 +1129,9 @@ void read_host(int line, std::string_view value, DnsmasqLines& out, Problems& pr
   // dnsmasq refuses these clients: there is nothing to register.
   if (std::any_of(e.begin(), e.end(), [](const std::string& x) { return iequals(x, "ignore"); })) return;
 
-  HostLine host{.line = line, .mac = {}, .ip = 0, .hostname = {}, .set_tags = {}};
-  std::optional<std::uint32_t> ip;
-  std::vector<std::string> macs;
+  HostLine host{.line = line, .mac = {}, .ip = {}, .hostname = {}, .set_tags = {}};
+  std::optional<Ipv4> ip;
+  std::vector<Mac> macs;
   bool mac_reported = false;
   bool by_client_id = false;
   for (const std::string& x : e) {
@@ -1247,7 +1143,7 @@ void read_host(int line, std::string_view value, DnsmasqLines& out, Problems& pr
     } else if (x.front() == '[') {
       problems.add(line, "dhcp-host: IPv6 address " + x + " ignored");
     } else if (x.find(':') != std::string::npos) {
-      std::string mac;
+      Mac mac;
       switch (parse_dnsmasq_mac(x, mac)) {
         case MacForm::exact:
           macs.push_back(mac);
@@ -1267,11 +1163,11 @@ void read_host(int line, std::string_view value, DnsmasqLines& out, Problems& pr
           break;
       }
     } else if (all_chars(x, is_digit_or_dot)) {
-      const auto a = parse_ipv4(x);
+      const auto a = Ipv4::parse(x);
       if (!a) {
         problems.add(line, "dhcp-host: " + quote_text(x) + " is not an IPv4 address");
       } else if (ip && *ip != *a) {
-        problems.add(line, "dhcp-host: a second address " + x + "; " + ipv4_str(*ip) + " is kept");
+        problems.add(line, "dhcp-host: a second address " + x + "; " + ip->str() + " is kept");
       } else {
         ip = a;
       }
@@ -1295,11 +1191,11 @@ void read_host(int line, std::string_view value, DnsmasqLines& out, Problems& pr
     return;
   }
   if (macs.size() > 1) {
-    problems.add(line, "dhcp-host: several MAC addresses share one host; only the first (" + macs.front() +
-                           ") is imported");
+    problems.add(line, "dhcp-host: several MAC addresses share one host; only the first (" +
+                           macs.front().str() + ") is imported");
   }
   if (!ip) {
-    problems.add(line, "dhcp-host " + macs.front() +
+    problems.add(line, "dhcp-host " + macs.front().str() +
                            ": no fixed address; Bootkeeper registers machines with addresses; skipped");
     return;
   }
@@ -1323,21 +1219,21 @@ void read_option(int line, std::string_view value, DnsmasqLines& out, Problems& 
                            ": vendor, encapsulated and IPv6 options are not supported");
     return;
   }
-  const std::string_view code_text = istarts_with(what, "option:") ? after_prefix(what, 7) : what;
-  if (all_chars(code_text, is_digit)) {
-    opt.code = code_text.size() <= 3 ? std::stoi(std::string(code_text)) : 0;
-    if (opt.code < 1 || opt.code > 254) {
-      problems.add(line, "dhcp-option: option code must be 1 to 254, not " + std::string(code_text));
+  const bool named = istarts_with(what, "option:");
+  const std::string_view key = named ? after_prefix(what, 7) : what;
+  if (all_chars(key, is_digit)) {
+    std::string why;
+    const auto code = option_code(key, why);
+    if (!code) {
+      problems.add(line, "dhcp-option: " + why + ", not " + std::string(key));
       return;
     }
+    opt.code = *code;
+  } else if (const auto code = named ? dnsmasq_option_code(key) : std::nullopt) {
+    opt.code = *code;
   } else {
-    const auto it = std::find_if(kDnsmasqOptions.begin(), kDnsmasqOptions.end(),
-                                 [&](const OptionName& o) { return iequals(o.name, code_text); });
-    if (it == kDnsmasqOptions.end() || code_text.size() == what.size()) {
-      problems.add(line, "dhcp-option: unknown option " + quote_text(what));
-      return;
-    }
-    opt.code = it->code;
+    problems.add(line, "dhcp-option: unknown option " + quote_text(what));
+    return;
   }
 
   const std::vector<std::string> values(e.begin() + static_cast<std::ptrdiff_t>(i) + 1, e.end());
@@ -1345,28 +1241,31 @@ void read_option(int line, std::string_view value, DnsmasqLines& out, Problems& 
     out.options.push_back(std::move(opt));  // switched off
     return;
   }
-  if (is_address_list_option(opt.code) || is_single_address_option(opt.code)) {
-    std::vector<std::uint32_t> addresses;
+  // Addresses are checked here, where the line is known; the rest is left to the importer.
+  const OptionDef* def = find_option(static_cast<std::uint8_t>(opt.code));
+  const OptionType type = opt.code == 255 ? OptionType::ip : def != nullptr ? def->type : OptionType::bytes;
+  if (type == OptionType::ip || type == OptionType::ips || type == OptionType::ip_pairs) {
+    std::vector<Ipv4> addresses;
     for (const std::string& v : values) {
-      const auto a = parse_ipv4(v);
+      const auto a = Ipv4::parse(v);
       if (!a) {
         problems.add(line,
                      "dhcp-option " + std::string(what) + ": " + quote_text(v) + " is not an IPv4 address");
         return;
       }
-      if (*a == 0) {
+      if (a->is_zero()) {
         problems.add(line, "dhcp-option " + std::string(what) +
                                ": 0.0.0.0 stands for the dnsmasq host itself; write its address");
         return;
       }
       addresses.push_back(*a);
     }
-    if (is_single_address_option(opt.code)) {
+    if (type == OptionType::ip) {
       if (addresses.size() != 1) {
         problems.add(line, "dhcp-option " + std::string(what) + " takes one address");
         return;
       }
-      opt.value = ipv4_str(addresses.front());
+      opt.value = addresses.front().str();
     } else {
       opt.value = address_array(addresses);
     }
@@ -1390,7 +1289,7 @@ void read_boot(int line, std::string_view value, DnsmasqLines& out, Problems& pr
   boot.file = relative_path(e[i]);
   // e[i + 1] is the server name for the reply's sname field: informational only.
   if (i + 2 < e.size() && !e[i + 2].empty()) {
-    boot.server = parse_ipv4(e[i + 2]);
+    boot.server = Ipv4::parse(e[i + 2]);
     if (!boot.server) {
       problems.add(line, "dhcp-boot: TFTP server " + quote_text(e[i + 2]) +
                              " is not an IPv4 address; write its address");
@@ -1410,7 +1309,7 @@ void read_domain(int line, std::string_view value, DnsmasqLines& out, Problems& 
     // "lab.test,198.18.0.0/24" or "lab.test,198.18.0.10,198.18.0.99[,local]": the subnets
     // holding that first address.
     const std::string_view where = std::string_view(e[1]).substr(0, e[1].find('/'));
-    domain.within = parse_ipv4(where);
+    domain.within = Ipv4::parse(where);
     if (!domain.within) {
       problems.add(line, "domain=: " + quote_text(e[1]) + " is not an IPv4 address or network; ignored");
       return;
@@ -1502,7 +1401,7 @@ LegacyResult convert_dnsmasq(std::string_view text) {
     if (si >= subnet_tags.size()) subnet_tags.resize(si + 1);
     subnet_tags[si].insert(subnet_tags[si].end(), r.set_tags.begin(), r.set_tags.end());
     if (const auto [it, inserted] = range_line.emplace(si, r.line); !inserted) {
-      problems.add(r.line, "a second dhcp-range for " + r.net.cidr() + " (the first is on line " +
+      problems.add(r.line, "a second dhcp-range for " + r.net.str() + " (the first is on line " +
                                std::to_string(it->second) + "); Bootkeeper has one pool per subnet; ignored");
       continue;
     }
@@ -1511,24 +1410,19 @@ LegacyResult convert_dnsmasq(std::string_view text) {
 
   std::vector<std::vector<std::string>> machine_tags;
   std::vector<std::size_t> machine_subnet;
-  std::map<std::string, int> line_by_mac;
+  std::map<Mac, int> line_by_mac;
   for (const HostLine& h : lines.hosts) {
     if (const auto [it, inserted] = line_by_mac.emplace(h.mac, h.line); !inserted) {
-      problems.add(h.line, "dhcp-host " + h.mac + " is already given on line " + std::to_string(it->second) +
-                               "; this one is ignored");
+      problems.add(h.line, "dhcp-host " + h.mac.str() + " is already given on line " +
+                               std::to_string(it->second) + "; this one is ignored");
       continue;
     }
     // A host outside every dhcp-range still needs a subnet: its /24, without a pool.
     const std::optional<std::size_t> found = doc.subnet_containing(h.ip);
-    const std::size_t si = found ? *found : doc.subnet_index(Network::of(h.ip, 24));
+    const std::size_t si = found ? *found : doc.subnet_index(network_holding(h.ip, h.ip));
     if (si >= subnet_tags.size()) subnet_tags.resize(si + 1);
-    std::string hostname = h.hostname;
-    if (hostname.empty()) {
-      hostname = "host-" + h.mac;
-      hostname.erase(std::remove(hostname.begin(), hostname.end(), ':'), hostname.end());
-    }
     doc.machines.push_back(MachineOut{.mac = h.mac,
-                                      .hostname = hostname,
+                                      .hostname = h.hostname.empty() ? "host-" + h.mac.hex() : h.hostname,
                                       .ip = h.ip,
                                       .image = {},
                                       .group = h.set_tags.empty() ? std::string() : h.set_tags.front(),
@@ -1603,18 +1497,18 @@ LegacyResult convert_dnsmasq(std::string_view text) {
     for (const auto& [code, slot] : subnet_slots[s]) {
       if (slot.value.is_null()) continue;  // switched off: Bootkeeper simply does not send it
       if (code == 3) {
-        subnet.gateway = parse_ipv4(slot.value.front().get<std::string>());
+        subnet.gateway = Ipv4::parse(slot.value.front().get<std::string>());
         if (slot.value.size() > 1) {
           problems.add(slot.line, "only the first router (" + slot.value.front().get<std::string>() +
-                                      ") becomes the gateway of " + subnet.net.name());
+                                      ") becomes the gateway of " + subnet_name(subnet.net));
         }
       } else if (code == 6) {
         for (const auto& a : slot.value)
-          subnet.dns.push_back(*parse_ipv4(a.get<std::string>()));
+          subnet.dns.push_back(*Ipv4::parse(a.get<std::string>()));
       } else if (code == 15) {
         subnet.domain = slot.value.get<std::string>();
       } else if (code == 255) {
-        subnet.next_server = parse_ipv4(slot.value.get<std::string>());
+        subnet.next_server = Ipv4::parse(slot.value.get<std::string>());
       } else {
         subnet.options[code] = slot.value;
       }
@@ -1659,7 +1553,7 @@ LegacyResult convert_dnsmasq(std::string_view text) {
           if (b.server) doc.subnets[s].next_server = b.server;
           subnet_image_line[s] = b.line;
         } else if (doc.subnets[s].default_image != image) {
-          problems.add(b.line, "dhcp-boot: " + doc.subnets[s].net.name() + " already boots " +
+          problems.add(b.line, "dhcp-boot: " + subnet_name(doc.subnets[s].net) + " already boots " +
                                    doc.subnets[s].default_image + " (line " +
                                    std::to_string(subnet_image_line[s]) + "); ignored");
         }

@@ -51,6 +51,8 @@
 //    those machines (machine options / machine image), one that a dhcp-range sets targets those
 //    subnets, anything else (untagged, negated, or set by dhcp-match & co.) applies to every
 //    subnet. Range-tagged values win over global ones; among equals the first one wins.
+//  - dhcp-option takes codes and `option:NAME` with dnsmasq's names (or option_table()'s).
+//    Addresses are checked for options whose option_table() type is one or more addresses.
 //  - Subnet options 3 -> gateway (the first router), 6 -> dns, 15 -> domain (over domain=),
 //    255 (server-ip-address) -> next_server; every other option stays in "options".
 //    Note: dnsmasq sends its own address as router and DNS server when no option says

@@ -45,4 +45,64 @@ std::optional<std::string> relative_path_problem(std::string_view path) {
   return std::nullopt;
 }
 
+namespace {
+// Length of the valid UTF-8 sequence at s[i], or 0 (RFC 3629: no overlongs, no surrogates).
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (n > s.size() - i) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+}  // namespace
+
+bool is_printable_text(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    if (is_control(static_cast<unsigned char>(s[i]))) return false;
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string excerpt(std::string_view s, std::size_t max) {
+  std::string out = "\"";
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < s.size() && chars < max; ++chars) {
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0 || is_control(static_cast<unsigned char>(s[i]))) {
+      out.push_back('?');
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  out += chars < max || s.size() <= max ? "\"" : "...\"";
+  return out;
+}
+
 }  // namespace bk::db

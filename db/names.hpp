@@ -14,4 +14,12 @@ bool is_valid_hostname(std::string_view name);
 // Returns the reason it is refused, or nullopt when it is fine.
 std::optional<std::string> relative_path_problem(std::string_view path);
 
+// Valid UTF-8 with no control characters: what every free-text field of the inventory must be,
+// so that anything stored can be exported and served as JSON.
+bool is_printable_text(std::string_view s);
+
+// Up to `max` characters of untrusted text for an error message, quoted, with control
+// characters and bytes that are not valid UTF-8 shown as '?'.
+std::string excerpt(std::string_view s, std::size_t max = 40);
+
 }  // namespace bk::db

@@ -58,7 +58,8 @@ int run_daemon(const Config& config) {
     // The transport's thread is the only caller: one cache, no lock.
     auto sizes = std::make_shared<tftp::SizeCache>(images, 2.0);
     bootp::BootFiles files{[sizes](std::string_view path) {
-      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+      const double now =
+          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
       return sizes->size(path, now);
     }};
     bootp::TransportOptions topt;
@@ -69,6 +70,18 @@ int run_daemon(const Config& config) {
                                                bootp_counters);
     spdlog::info("BOOTP: listening on {} as {}{}", config.bootp_listen, settings.server_name,
                  config.interfaces.empty() ? "" : " (interfaces restricted)");
+  }
+
+  if (config.tftp_enabled) {
+    spdlog::warn(
+        "TFTP server: not in this version yet; serve {} with tftp-hpa meanwhile (--no-tftp hides this)",
+        config.images);
+  }
+  if (config.api_enabled) {
+    spdlog::warn(
+        "REST API ({}): not in this version yet; edit the inventory with `bootkeeperd inventory import` "
+        "(--no-api hides this)",
+        config.api_listen);
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -28,7 +28,7 @@ void set_field(std::array<std::uint8_t, N>& a, std::string_view s) {
 }
 
 // Reads options until End or the end of the area. False when an option ran past the end.
-bool read_options(std::span<const std::uint8_t> area, OptionList& out) {
+bool read_options(std::span<const std::uint8_t> area, std::vector<OptionList::Piece>& out) {
   ByteReader r(area);
   while (!r.empty()) {
     const std::uint8_t code = *r.u8();
@@ -38,12 +38,37 @@ bool read_options(std::span<const std::uint8_t> area, OptionList& out) {
     if (!len) return false;
     const auto value = r.bytes(*len);
     if (!value) return false;
-    out.add(code, *value);
+    out.push_back({code, *value});
   }
   return true;
 }
 
 }  // namespace
+
+void OptionList::assign(std::span<const Piece> pieces) {
+  clear();
+  std::array<std::uint32_t, 256> total{};
+  std::array<std::int16_t, 256> slot{};
+  slot.fill(-1);
+  for (const auto& p : pieces) {
+    if (slot[p.code] < 0) {
+      slot[p.code] = static_cast<std::int16_t>(entries_.size());
+      entries_.push_back({p.code, 0, 0});
+    }
+    total[p.code] += static_cast<std::uint32_t>(p.value.size());
+  }
+  std::uint32_t offset = 0;
+  for (auto& e : entries_) {
+    e.offset = offset;
+    offset += total[e.code];
+  }
+  data_.resize(offset);
+  for (const auto& p : pieces) {
+    Entry& e = entries_[static_cast<std::size_t>(slot[p.code])];
+    std::copy(p.value.begin(), p.value.end(), data_.begin() + e.offset + e.length);
+    e.length += static_cast<std::uint32_t>(p.value.size());
+  }
+}
 
 void OptionList::add(std::uint8_t code, std::span<const std::uint8_t> value) {
   for (auto& e : entries_) {
@@ -143,18 +168,31 @@ Decoded decode(std::span<const std::uint8_t> datagram) {
   const auto vend = r.rest();
   if (vend.size() >= 4 && std::equal(kMagicCookie.begin(), kMagicCookie.end(), vend.begin())) {
     p.cookie = true;
-    p.options_truncated = !read_options(vend.subspan(4), p.options);
-    // RFC 2132 §9.3: option 52 says that file and/or sname carry further options.
-    if (const auto overload = p.options.u8(kOverload)) {
-      if ((*overload & 1) != 0) p.options_truncated |= !read_options(p.file, p.options);
-      if ((*overload & 2) != 0) p.options_truncated |= !read_options(p.sname, p.options);
-      // Those fields then hold no names.
-      if ((*overload & 1) != 0) p.file.fill(0);
-      if ((*overload & 2) != 0) p.sname.fill(0);
+    std::vector<OptionList::Piece> pieces;
+    p.options_truncated = !read_options(vend.subspan(4), pieces);
+    // RFC 2132 §9.3: option 52 says that file and/or sname carry further options (read in that
+    // order after the vendor area). Those fields then hold no names.
+    std::optional<std::uint8_t> overload;
+    for (const auto& piece : pieces) {
+      if (piece.code == kOverload && piece.value.size() == 1) overload = piece.value[0];
     }
+    std::array<std::uint8_t, 128> file{};
+    std::array<std::uint8_t, 64> sname{};
+    if (overload && (*overload & 1) != 0) {
+      file = p.file;  // the pieces point into these copies
+      p.file.fill(0);
+      p.options_truncated |= !read_options(file, pieces);
+    }
+    if (overload && (*overload & 2) != 0) {
+      sname = p.sname;
+      p.sname.fill(0);
+      p.options_truncated |= !read_options(sname, pieces);
+    }
+    p.options.assign(pieces);
   } else {
     p.cookie = false;
-    p.vendor_blank = vend.size() < 4 || std::all_of(vend.begin(), vend.begin() + 4, [](auto b) { return b == 0; });
+    p.vendor_blank =
+        vend.size() < 4 || std::all_of(vend.begin(), vend.begin() + 4, [](auto b) { return b == 0; });
     std::copy_n(vend.begin(), std::min(vend.size(), p.vend.size()), p.vend.begin());
   }
   return {std::move(p), DecodeError::too_short};

@@ -28,6 +28,14 @@ inline constexpr std::uint16_t kBroadcastFlag = 0x8000;
 class OptionList {
  public:
   void add(std::uint8_t code, std::span<const std::uint8_t> value);
+  // Builds the list from options as they came off the wire, joining repeated codes (RFC 3396)
+  // in one pass: copying a growing value once per repeat would let a packet of a thousand
+  // one-byte repeats cost a thousand times what a normal one does.
+  struct Piece {
+    std::uint8_t code;
+    std::span<const std::uint8_t> value;
+  };
+  void assign(std::span<const Piece> pieces);
   std::optional<std::span<const std::uint8_t>> get(std::uint8_t code) const;
   bool has(std::uint8_t code) const { return get(code).has_value(); }
   std::optional<std::uint8_t> u8(std::uint8_t code) const;

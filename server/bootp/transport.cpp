@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -116,6 +117,11 @@ struct Transport::Impl {
   std::array<iovec, kBatch> tx_iov{};
   std::array<mmsghdr, kBatch> tx_msgs{};
   std::size_t tx_count = 0;
+  // What flush() hands to sendmmsg: runs of like replies merged (see coalesce()).
+  std::array<mmsghdr, kBatch> tx_sends{};
+  std::array<std::size_t, kBatch> tx_replies{};
+  std::size_t tx_send_count = 0;
+  bool gso = true;
 
   void open();
   void wait();
@@ -125,6 +131,7 @@ struct Transport::Impl {
                  std::shared_ptr<const db::Snapshot>& hold);
   void queue(const Packet& reply, const Route& route);
   bool add_arp_entry(const Route& route, const Packet& reply);
+  void coalesce();
   void flush();
   void event(const char* kind, const Packet& request, server::EventDetail detail,
              std::optional<db::Ipv4> ip = {});
@@ -255,7 +262,8 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       }
       if (!bound) {
         counters.drop(Drop::pool_exhausted);
-        event("bootp.pool_exhausted", request, server::EventDetail().add("note", "the pool has no free address"));
+        event("bootp.pool_exhausted", request,
+              server::EventDetail().add("note", "the pool has no free address"));
         spdlog::warn("{}: pool exhausted; no address for it", request.mac().str());
         return;
       }
@@ -368,20 +376,66 @@ void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
   }
 }
 
+// Replies to one relay agent are all alike in size (300 bytes for BOOTP): runs of them leave as
+// one UDP_SEGMENT (GSO) send, which takes the stack once for the run instead of once a reply.
+void Transport::Impl::coalesce() {
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < tx_count;) {
+    std::size_t j = i + 1;
+    const auto& first = tx_msgs[i].msg_hdr;
+    if (gso && first.msg_control == nullptr) {
+      while (j < tx_count && j - i < 64 && tx_msgs[j].msg_hdr.msg_control == nullptr &&
+             tx_to[j].sin_addr.s_addr == tx_to[i].sin_addr.s_addr && tx_to[j].sin_port == tx_to[i].sin_port &&
+             tx[j].size() == tx[i].size()) {
+        ++j;
+      }
+    }
+    mmsghdr m = tx_msgs[i];
+    if (j - i > 1) {
+      m.msg_hdr.msg_iov = &tx_iov[i];
+      m.msg_hdr.msg_iovlen = j - i;
+      m.msg_hdr.msg_control = tx_control[i].data();
+      m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+      cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+      const auto size = static_cast<std::uint16_t>(tx[i].size());
+      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    }
+    tx_sends[out] = m;
+    tx_replies[out] = j - i;
+    ++out;
+    i = j;
+  }
+  tx_send_count = out;
+}
+
 void Transport::Impl::flush() {
+  coalesce();
   std::size_t sent = 0;
-  while (sent < tx_count) {
-    const int n =
-        ::sendmmsg(socket.native_handle(), tx_msgs.data() + sent, static_cast<unsigned>(tx_count - sent), 0);
+  while (sent < tx_send_count) {
+    const int n = ::sendmmsg(socket.native_handle(), tx_sends.data() + sent,
+                             static_cast<unsigned>(tx_send_count - sent), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EIO && gso && tx_replies[sent] > 1) {
+        // The kernel or device refused segmentation: send one by one from now on.
+        spdlog::info("UDP segmentation offload refused; BOOTP replies go out one by one");
+        gso = false;
+        coalesce();
+        sent = 0;
+        continue;
+      }
       // One bad destination must not hold up the rest: skip it.
-      counters.send_errors.fetch_add(1, std::memory_order_relaxed);
+      counters.send_errors.fetch_add(tx_replies[sent], std::memory_order_relaxed);
       spdlog::debug("BOOTP send failed: {}", std::strerror(errno));
       ++sent;
       continue;
     }
-    counters.replied.fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
+    for (int k = 0; k < n; ++k) {
+      counters.replied.fetch_add(tx_replies[sent + static_cast<std::size_t>(k)], std::memory_order_relaxed);
+    }
     sent += static_cast<std::size_t>(n);
   }
   tx_count = 0;

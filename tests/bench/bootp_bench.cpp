@@ -46,13 +46,20 @@ bool parse(int argc, char** argv, Args& a) {
     if (k == "--help" || k == "-h") return false;
     if (i + 1 >= argc) return false;
     const std::string v = argv[++i];
-    if (k == "--server") a.server = v;
-    else if (k == "--giaddr") a.giaddr = v;
-    else if (k == "--macs") a.macs = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--window") a.window = static_cast<unsigned>(std::stoul(v));
-    else if (k == "--seconds") a.seconds = std::stod(v);
-    else if (k == "--label") a.label = v;
-    else return false;
+    if (k == "--server")
+      a.server = v;
+    else if (k == "--giaddr")
+      a.giaddr = v;
+    else if (k == "--macs")
+      a.macs = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--window")
+      a.window = static_cast<unsigned>(std::stoul(v));
+    else if (k == "--seconds")
+      a.seconds = std::stod(v);
+    else if (k == "--label")
+      a.label = v;
+    else
+      return false;
   }
   return a.macs > 0 && a.window > 0;
 }
@@ -119,7 +126,8 @@ int main(int argc, char** argv) {
     b[6] = static_cast<std::uint8_t>(s.xid >> 8);
     b[7] = static_cast<std::uint8_t>(s.xid);
     const std::uint64_t mac = 0x525400000000ull + rng() % args.macs;
-    for (int i = 0; i < 6; ++i) b[28 + i] = static_cast<std::uint8_t>(mac >> (8 * (5 - i)));
+    for (int i = 0; i < 6; ++i)
+      b[28 + i] = static_cast<std::uint8_t>(mac >> (8 * (5 - i)));
     siov[pending] = {b.data(), b.size()};
     smsg[pending].msg_hdr = {};
     smsg[pending].msg_hdr.msg_name = &to;
@@ -151,13 +159,15 @@ int main(int argc, char** argv) {
   std::array<std::array<std::uint8_t, 1500>, kBatch> rbuf{};
   std::array<iovec, kBatch> riov{};
   std::array<mmsghdr, kBatch> rmsg{};
-  for (std::size_t i = 0; i < kBatch; ++i) riov[i] = {rbuf[i].data(), rbuf[i].size()};
+  for (std::size_t i = 0; i < kBatch; ++i)
+    riov[i] = {rbuf[i].data(), rbuf[i].size()};
 
   std::vector<std::uint32_t> latency_us;
   latency_us.reserve(4'000'000);
   std::uint64_t replies = 0, lost = 0, strays = 0;
   const auto start = Clock::now();
-  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.seconds));
+  const auto end =
+      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.seconds));
   for (std::size_t s = 0; s < slots.size(); ++s) {
     queue(s);
     if (pending == kBatch) flush();
@@ -182,8 +192,8 @@ int main(int argc, char** argv) {
           ++strays;
           continue;
         }
-        const std::uint32_t xid = (std::uint32_t{b[4]} << 24) | (std::uint32_t{b[5]} << 16) |
-                                  (std::uint32_t{b[6]} << 8) | b[7];
+        const std::uint32_t xid =
+            (std::uint32_t{b[4]} << 24) | (std::uint32_t{b[5]} << 16) | (std::uint32_t{b[6]} << 8) | b[7];
         const std::size_t slot = xid % args.window;
         Slot& s = slots[slot];
         if (!s.busy || s.xid != xid) {
@@ -220,13 +230,16 @@ int main(int argc, char** argv) {
   std::sort(latency_us.begin(), latency_us.end());
   const auto pct = [&](double q) -> unsigned {
     if (latency_us.empty()) return 0;
-    return latency_us[std::min(latency_us.size() - 1, static_cast<std::size_t>(q * static_cast<double>(latency_us.size())))];
+    return latency_us[std::min(latency_us.size() - 1,
+                               static_cast<std::size_t>(q * static_cast<double>(latency_us.size())))];
   };
-  std::printf("%s: %u hosts, window %u, %.1f s: %.0f replies/s, p50 %u us, p99 %u us, lost %llu, strays %llu\n",
-              args.label.c_str(), args.macs, args.window, elapsed, static_cast<double>(replies) / elapsed, pct(0.50), pct(0.99),
-              static_cast<unsigned long long>(lost), static_cast<unsigned long long>(strays));
-  std::printf("RESULT %s replies_per_s=%.0f p50_us=%u p99_us=%u lost=%llu\n", args.label.c_str(), static_cast<double>(replies) / elapsed,
-              pct(0.50), pct(0.99), static_cast<unsigned long long>(lost));
+  std::printf(
+      "%s: %u hosts, window %u, %.1f s: %.0f replies/s, p50 %u us, p99 %u us, lost %llu, strays %llu\n",
+      args.label.c_str(), args.macs, args.window, elapsed, static_cast<double>(replies) / elapsed, pct(0.50),
+      pct(0.99), static_cast<unsigned long long>(lost), static_cast<unsigned long long>(strays));
+  std::printf("RESULT %s replies_per_s=%.0f p50_us=%u p99_us=%u lost=%llu\n", args.label.c_str(),
+              static_cast<double>(replies) / elapsed, pct(0.50), pct(0.99),
+              static_cast<unsigned long long>(lost));
   ::close(fd);
   return replies > 0 ? 0 : 1;
 }

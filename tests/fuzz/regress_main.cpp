@@ -83,24 +83,25 @@ int main(int argc, char** argv) {
     if (argv[i][0] == '-') continue;
     const fs::path arg(argv[i]);
     std::error_code ec;
-    if (fs::is_directory(arg, ec)) {
+    const fs::file_status st = fs::status(arg, ec);
+    if (fs::is_regular_file(st)) {
+      run(arg);
+    } else if (fs::is_directory(st)) {
       std::vector<fs::path> files;
       for (const auto& entry : fs::directory_iterator(arg, ec)) {
         if (entry.is_regular_file()) files.push_back(entry.path());
+      }
+      if (ec) {
+        std::fprintf(stderr, "regress: %s: %s\n", argv[i], ec.message().c_str());
+        ok = false;
       }
       // A fixed order, so that a failure replays the same way on every machine.
       std::sort(files.begin(), files.end());
       for (const auto& f : files)
         run(f);
-    } else if (fs::is_regular_file(arg, ec)) {
-      run(arg);
     } else {
       // A mistyped corpus path must fail the test rather than pass it with nothing run.
       std::fprintf(stderr, "regress: %s: no such file or directory\n", argv[i]);
-      ok = false;
-    }
-    if (ec) {
-      std::fprintf(stderr, "regress: %s: %s\n", argv[i], ec.message().c_str());
       ok = false;
     }
   }

@@ -192,3 +192,38 @@ TEST(Document, CsvAcceptsAnyMacFormAndStoresItCanonically) {
   ASSERT_TRUE(import_csv(inv, "mac,hostname,ip\n5254.00AB.CDEF,ws20,198.18.0.70\n").ok());
   EXPECT_NE(inv.snapshot()->machine_by_mac(*Mac::parse("52:54:00:ab:cd:ef")), nullptr);
 }
+
+TEST(Document, CsvKeepsWhatItHasNoColumnFor) {
+  bk::test::TempDir dir;
+  Inventory inv(dir.file("a.db"));
+  ASSERT_TRUE(import_into(inv, bk::test::lab_document()).ok());
+  // ws01 has options and an image; the file only renames it.
+  const auto r = import_csv(inv, "mac,hostname,ip\n52:54:00:12:34:56,ws01b,198.18.0.50\n");
+  ASSERT_TRUE(r.ok()) << r.to_json().dump();
+  EXPECT_EQ(r.rows[0].action, "update");
+  const Machine* m = inv.snapshot()->machine_by_mac(*Mac::parse("52:54:00:12:34:56"));
+  EXPECT_EQ(m->hostname, "ws01b");
+  EXPECT_EQ(m->options.count(17), 1u);
+  EXPECT_TRUE(m->image_id.has_value());
+  EXPECT_EQ(m->group, "room-a");
+}
+
+TEST(Document, TextThatIsNotUtf8IsRefusedAndReportsStayPrintable) {
+  bk::test::TempDir dir;
+  Inventory inv(dir.file("a.db"));
+  ASSERT_TRUE(import_into(inv, bk::test::lab_document()).ok());
+  // A Latin-1 file, as some spreadsheets save it.
+  const auto r = import_csv(inv,
+                            "mac,hostname,ip,group\n52:54:00:00:00:60,ws03,198.18.0.60,salle \xe9tabli\n"
+                            "52:54:00:00:00:6\xe9,ws04,198.18.0.61,room\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors()[0].field, "line 2: group");
+  EXPECT_NE(r.errors()[0].reason.find("UTF-8"), std::string::npos);
+  EXPECT_NO_THROW((void)r.to_json().dump());  // the MAC's bad byte is quoted as '?'
+  EXPECT_NE(r.to_json().dump().find("52:54:00:00:00:6?"), std::string::npos);
+  EXPECT_NO_THROW((void)export_document(*inv.snapshot()).dump());
+  // The same text in UTF-8 is fine.
+  EXPECT_TRUE(
+      import_csv(inv, "mac,hostname,ip,group\n52:54:00:00:00:60,ws03,198.18.0.60,salle \xc3\xa9tabli\n")
+          .ok());
+}

@@ -47,7 +47,7 @@ TEST(OptionTable, EncodesEachTypeAndDecodesToTheCanonicalForm) {
   check(23, 64, {64}, 64);
   check(43, "0x0601 08", {0x06, 0x01, 0x08}, "0x060108");
   check(150, "0xc6130402", {198, 19, 4, 2}, json::array({"198.19.4.2"}));  // bootptab's hex form
-  check(224, "0xdeadbeef", {0xde, 0xad, 0xbe, 0xef}, "0xdeadbeef");  // not in the table: bytes
+  check(224, "0xdeadbeef", {0xde, 0xad, 0xbe, 0xef}, "0xdeadbeef");        // not in the table: bytes
 }
 
 TEST(OptionTable, RefusesValuesThatDoNotFit) {
