@@ -448,7 +448,7 @@ std::string Inventory::create_token(const std::string& name, Role role) {
   if (name.empty() || name.size() > 64) {
     throw RuleViolation(FieldErrors{{"name", "must be 1 to 64 characters"}});
   }
-  const std::string token = "bk_" + random_token(32);
+  std::string token = "bk_" + random_token(32);
   std::lock_guard lock(impl_->mu);
   sql::Transaction tx(impl_->db);
   sql::Statement taken(impl_->db, "SELECT 1 FROM api_tokens WHERE name = ?1");

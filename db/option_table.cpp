@@ -297,8 +297,12 @@ std::optional<std::vector<std::uint8_t>> encode_option_value(std::uint8_t code, 
       break;
     case T::flag: {
       // true/false, and the 1/0 that older configurations (bootptab) write.
-      const bool on = value == true || value == 1 || value == "1" || value == "true";
-      const bool off = value == false || value == 0 || value == "0" || value == "false";
+      std::string word;
+      if (value.is_boolean()) word = value.get<bool>() ? "true" : "false";
+      if (value.is_number_integer()) word = std::to_string(value.get<std::int64_t>());
+      if (value.is_string()) word = value.get<std::string>();
+      const bool on = word == "true" || word == "1";
+      const bool off = word == "false" || word == "0";
       ok = on || off;
       if (ok) out.push_back(on ? 1 : 0);
       break;

@@ -40,8 +40,10 @@ void refuse_unknown(const toml::table& t, const std::set<std::string>& known, co
   for (const auto& [key, node] : t) {
     if (known.count(std::string(key.str())) == 0) {
       std::string list;
-      for (const auto& k : known)
-        list += (list.empty() ? "" : ", ") + k;
+      for (const auto& k : known) {
+        if (!list.empty()) list += ", ";
+        list += k;
+      }
       throw std::runtime_error(where(path, node) + ": unknown key " + section + std::string(key.str()) +
                                " (known: " + list + ")");
     }

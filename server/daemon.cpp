@@ -7,11 +7,13 @@
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
-#include <functional>
 #include <memory>
+#include <mutex>
+#include <stop_token>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -91,12 +93,14 @@ int run_daemon(const Config& config) {
     io.stop();
   });
 
-  // Another process (a second daemon, `inventory import`) may write the same file.
-  boost::asio::steady_timer timer(io);
-  std::function<void()> watch = [&] {
-    timer.expires_after(std::chrono::seconds(1));
-    timer.async_wait([&](const boost::system::error_code& e) {
-      if (e) return;
+  // Another process (a second daemon, `inventory import`) may write the same file. Watched from
+  // a thread of its own: rebuilding a large Snapshot must not hold up the packet paths.
+  std::jthread watcher([&inventory](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    while (!stop.stop_requested()) {
+      std::unique_lock lock(m);
+      if (cv.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; })) break;
       try {
         if (inventory.refresh()) {
           spdlog::info("inventory changed on disk: now {} machines", inventory.snapshot()->machines().size());
@@ -104,13 +108,13 @@ int run_daemon(const Config& config) {
       } catch (const std::exception& ex) {
         spdlog::warn("inventory refresh failed: {}", ex.what());
       }
-      watch();
-    });
-  };
-  watch();
+    }
+  });
 
   spdlog::info("bootkeeperd ready (pid {})", ::getpid());
   io.run();
+  watcher.request_stop();
+  watcher.join();
   bootp.reset();
   events.flush();
   spdlog::info("bootkeeperd stopped: BOOTP {} received, {} replied; {} events written, {} lost",

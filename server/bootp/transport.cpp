@@ -25,6 +25,7 @@
 
 #include "db/inventory.hpp"
 #include "server/bootp/rate_limiter.hpp"
+#include "server/bootp/seen_recently.hpp"
 #include "server/event_bus.hpp"
 
 namespace bk::bootp {
@@ -99,7 +100,7 @@ struct Transport::Impl {
   RateLimiter limiter;
   // One reply event per MAC a second: a client's retries within a second say nothing new, and a
   // boot storm must not spend its CPU on the event log.
-  RateLimiter reply_events{1.0};
+  SeenRecently reply_events{5.0};
   std::set<int> allowed_interfaces;
   bool arp_permitted = true;
 
@@ -240,7 +241,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
   switch (d.kind) {
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
-      if (!reply_events.allow(request.mac(), now_seconds())) return;
+      if (reply_events.check_and_mark(request.mac(), now_seconds())) return;
       event("bootp.reply", request,
             server::EventDetail()
                 .add("hostname", d.machine->hostname)

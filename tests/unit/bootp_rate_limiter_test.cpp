@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "server/bootp/rate_limiter.hpp"
+#include "server/bootp/seen_recently.hpp"
 
 using bk::bootp::RateLimiter;
 using bk::db::Mac;
@@ -40,4 +41,24 @@ TEST(RateLimiter, ForgetsIdleClients) {
   EXPECT_EQ(r.tracked(), 1000u);
   r.allow(Mac::from_value(5000), 20.0);  // a prune runs every 10 s
   EXPECT_EQ(r.tracked(), 1u);
+}
+
+TEST(SeenRecently, OncePerWindowPerMac) {
+  bk::bootp::SeenRecently seen(1.0, 1024);
+  const Mac a = *Mac::parse("52:54:00:00:00:01");
+  const Mac b = *Mac::parse("52:54:00:00:00:02");
+  EXPECT_FALSE(seen.check_and_mark(a, 10.0));
+  EXPECT_TRUE(seen.check_and_mark(a, 10.5));
+  EXPECT_FALSE(seen.check_and_mark(b, 10.5));
+  EXPECT_FALSE(seen.check_and_mark(a, 11.1));  // the window has passed
+  EXPECT_TRUE(seen.check_and_mark(a, 11.2));
+}
+
+TEST(SeenRecently, CollisionsErrTowardsLogging) {
+  bk::bootp::SeenRecently seen(1.0, 1);  // every MAC shares the one slot
+  const Mac a = *Mac::parse("52:54:00:00:00:01");
+  const Mac b = *Mac::parse("52:54:00:00:00:02");
+  EXPECT_FALSE(seen.check_and_mark(a, 1.0));
+  EXPECT_FALSE(seen.check_and_mark(b, 1.1));
+  EXPECT_FALSE(seen.check_and_mark(a, 1.2));  // pushed out by b: logged again, not hidden
 }
