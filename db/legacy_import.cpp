@@ -775,9 +775,7 @@ std::optional<BootpHost> convert_host(
         machine.options[ot.code] = address_array(*list);
     } else if (type == OptionType::ip) {
       if (const auto a = parse_address(ot.tag, *v, problems)) machine.options[ot.code] = a->str();
-    } else if (type == OptionType::text) {
-      machine.options[ot.code] = value;
-    } else if (is_signed_decimal(value)) {  // i32
+    } else if (type == OptionType::text || is_signed_decimal(value)) {  // text, or i32 as written
       machine.options[ot.code] = value;
     } else if (!iequals(value, "auto")) {  // "auto": the server's own time zone, not in the file
       problems.add(v->line, std::string(ot.tag) + ": " + quote_text(value) + " is not a number of seconds");

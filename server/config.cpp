@@ -44,8 +44,12 @@ void refuse_unknown(const toml::table& t, const std::set<std::string>& known, co
         if (!list.empty()) list += ", ";
         list += k;
       }
-      throw std::runtime_error(where(path, node) + ": unknown key " + section + std::string(key.str()) +
-                               " (known: " + list + ")");
+      std::string message = where(path, node);
+      message += ": unknown key ";
+      message += section;
+      message += key.str();
+      message += " (known: " + list + ")";
+      throw std::runtime_error(message);
     }
   }
 }

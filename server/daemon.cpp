@@ -95,7 +95,7 @@ int run_daemon(const Config& config) {
 
   // Another process (a second daemon, `inventory import`) may write the same file. Watched from
   // a thread of its own: rebuilding a large Snapshot must not hold up the packet paths.
-  std::jthread watcher([&inventory](std::stop_token stop) {
+  std::jthread watcher([&inventory](const std::stop_token& stop) {
     std::mutex m;
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
@@ -117,9 +117,15 @@ int run_daemon(const Config& config) {
   watcher.join();
   bootp.reset();
   events.flush();
-  spdlog::info("bootkeeperd stopped: BOOTP {} received, {} replied; {} events written, {} lost",
-               bootp_counters.received.load(), bootp_counters.replied.load(), events.written(),
-               events.lost());
+  std::string drops;
+  for (std::size_t i = 1; i < bootp_counters.dropped.size(); ++i) {
+    if (const auto n = bootp_counters.dropped[i].load(); n > 0) {
+      drops += " " + std::string(bootp::to_string(static_cast<bootp::Drop>(i))) + "=" + std::to_string(n);
+    }
+  }
+  spdlog::info("bootkeeperd stopped: BOOTP {} received, {} replied, dropped:{}; {} events written, {} lost",
+               bootp_counters.received.load(), bootp_counters.replied.load(), drops.empty() ? " none" : drops,
+               events.written(), events.lost());
   return 0;
 }
 

@@ -131,6 +131,39 @@ sleep 1.5
 OUT="$(bootpc_in cli c0)"
 expect_out "^HOSTNAME='ws01-renamed'$" "an edit by another process is answered without a restart"
 
+# 7. Hostile packets from a host on the far segment: no crash, no reply, each drop counted.
+in_ns far ip addr add 198.18.1.77/24 dev d0
+send_udp() {  # send_udp HEX: one datagram to the server's port 67
+  local h="$1" fmt="" i
+  for ((i = 0; i < ${#h}; i += 2)); do fmt+="\\x${h:i:2}"; done
+  printf "$fmt" >"$WORK/datagram"
+  in_ns far bash -c "cat '$WORK/datagram' >/dev/udp/198.18.1.1/67"
+}
+hdr() {  # hdr OP HTYPE HLEN HOPS: a 236-byte header for chaddr 52:54:00:0f:0f:0f
+  printf '%s%s%s%s' "$1" "$2" "$3" "$4"; printf '00%.0s' $(seq 24)
+  printf '5254000f0f0f'; printf '00%.0s' $(seq 202)
+}
+cookie=63825363
+send_udp 0101                                            # 2 bytes
+send_udp "$(hdr 01 01 06 00 | head -c 400)"              # truncated header
+send_udp "$(hdr 01 01 11 00)${cookie}ff"                 # hlen 17
+send_udp "$(hdr 02 01 06 00)${cookie}ff"                 # a BOOTREPLY sent to the server
+send_udp "$(hdr 01 06 06 00)${cookie}ff"                 # not Ethernet
+send_udp "$(hdr 01 01 06 11)${cookie}ff"                 # 17 hops
+send_udp "$(hdr 01 01 06 00)${cookie}0c00ff"             # option length 0
+send_udp "$(hdr 01 01 06 00)${cookie}2bff0102"           # length 255, running past the end
+send_udp "$(hdr 01 01 06 00)${cookie}$(printf '00%.0s' $(seq 60))"   # nothing but Pad
+# A stranger that names itself with quotes and SQL: stored as data.
+evil="$(printf "'; DROP TABLE machines; --" | od -An -tx1 | tr -d ' \n')"
+send_udp "$(hdr 01 01 06 00)${cookie}0c$(printf '%02x' $((${#evil} / 2)))${evil}ff"
+# A 64 KiB datagram: dd writes its one block in one write(), so it leaves as one datagram.
+in_ns far bash -c "dd if=/dev/zero bs=65000 count=1 status=none >/dev/udp/198.18.1.1/67"
+sleep 1
+OUT="$(sqlite3 "$DB" "select hostname from discovered where mac = '52:54:00:0f:0f:0f'")"
+expect_out "^'; DROP TABLE machines; --$" "client-supplied host name stored as data"
+OUT="$(sqlite3 "$DB" "select count(*) from machines")"
+expect_out "^[1-9]" "  ... and nothing was interpreted"
+
 # Events tell the story.
 stop_server
 OUT="$(sqlite3 "$DB" "select kind || ' ' || ifnull(mac,'') from events")"
@@ -139,4 +172,8 @@ expect_out "^bootp.unknown 52:54:00:0f:0f:0f$" "events: the stranger recorded"
 expect_out "^bootp.pool_bind 52:54:00:77:00:01$" "events: the pool binding recorded"
 OUT="$(cat "$WORK/server.log")"
 expect_out "stopped: BOOTP [0-9]+ received" "server stops cleanly with counts"
+expect_out "dropped:.* malformed=4" "drops counted: 2 bytes, truncated header, hlen 17, 64 KiB"
+expect_out "dropped:.* not_request=1" "drops counted: a BOOTREPLY"
+expect_out "dropped:.* not_ethernet=1" "drops counted: not Ethernet"
+expect_out "dropped:.* too_many_hops=1" "drops counted: too many hops"
 finish
