@@ -1,5 +1,7 @@
 #include "db/legacy_import.hpp"
 
+#include "db/names.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstddef>
@@ -92,41 +94,6 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     text.remove_prefix(nl + 1);
   }
   return lines;
-}
-
-// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates), as nlohmann::json checks on dump().
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    unsigned char lo = 0x80;  // bounds of the second byte
-    unsigned char hi = 0xBF;
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      len = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      len = 3;
-      if (lead == 0xE0) lo = 0xA0;
-      if (lead == 0xED) hi = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      len = 4;
-      if (lead == 0xF0) lo = 0x90;
-      if (lead == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto c = static_cast<unsigned char>(s[i + k]);
-      if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xBF)) return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 // Removes double quotes and resolves backslash escapes: how both bootpd and dnsmasq read values.

@@ -78,6 +78,15 @@ bool is_control(unsigned char c) {
 }
 }  // namespace
 
+bool is_valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 bool is_printable_text(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     if (is_control(static_cast<unsigned char>(s[i]))) return false;

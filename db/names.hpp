@@ -14,6 +14,9 @@ bool is_valid_hostname(std::string_view name);
 // Returns the reason it is refused, or nullopt when it is fine.
 std::optional<std::string> relative_path_problem(std::string_view path);
 
+// Strict UTF-8 (RFC 3629: no overlong forms, no surrogates), as JSON output needs it.
+bool is_valid_utf8(std::string_view s);
+
 // Valid UTF-8 with no control characters: what every free-text field of the inventory must be,
 // so that anything stored can be exported and served as JSON.
 bool is_printable_text(std::string_view s);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <bitset>
+#include <span>
 
 namespace bk::bootp {
 namespace {
@@ -17,23 +19,41 @@ constexpr std::array<std::uint8_t, 4> kEssential{1, 3, 12, 13};
 constexpr std::uint8_t kMaxMessageSize = 57;
 constexpr std::size_t kIpUdpHeaders = 28;
 
-std::vector<std::uint8_t> ip_bytes(Ipv4 a) {
-  const auto b = a.bytes();
-  return {b.begin(), b.end()};
-}
+// The reply's options while they are assembled: views of bytes that outlive the decision (the
+// Snapshot's option maps, the settings) or of the few values computed in answer(); nothing is
+// copied until the chosen ones go into the reply. This runs for every reply.
+class OptionSet {
+ public:
+  void set(std::uint8_t code, std::span<const std::uint8_t> value) {
+    value_[code] = value;
+    present_.set(code);
+  }
+  void set(std::uint8_t code, std::string_view text) {
+    set(code, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  }
+  void merge(const Options& from) {
+    for (const auto& [code, value] : from)
+      set(code, value);
+  }
+  bool has(std::uint8_t code) const { return present_.test(code); }
+  std::span<const std::uint8_t> get(std::uint8_t code) const { return value_[code]; }
 
-void merge(Options& into, const Options& from) {
-  for (const auto& [code, value] : from)
-    into[code] = value;
-}
+ private:
+  std::array<std::span<const std::uint8_t>, 256> value_{};
+  std::bitset<256> present_;
+};
 
-std::size_t wire_size(const std::vector<std::uint8_t>& value) {
+std::size_t wire_size(std::span<const std::uint8_t> value) {
   const std::size_t chunks = value.empty() ? 1 : (value.size() + 254) / 255;
   return 2 * chunks + value.size();
 }
 
 bool is_essential(std::uint8_t code) {
   return std::find(kEssential.begin(), kEssential.end(), code) != kEssential.end();
+}
+
+bool in_order(std::uint8_t code) {
+  return std::find(kOrder.begin(), kOrder.end(), code) != kOrder.end();
 }
 
 // Room for options in the reply's vendor area: 64 bytes for BOOTP (RFC 951) unless the client
@@ -46,25 +66,29 @@ std::size_t option_budget(const Packet& request) {
   return vend - kMagicCookie.size() - 1;
 }
 
-// Orders the options and drops the least important until they fit.
-std::vector<std::uint8_t> fit(const Options& opts, std::size_t budget) {
-  std::vector<std::uint8_t> order;
+// Adds the options to the reply in order, leaving out the least important until they fit.
+void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
+  std::array<std::uint8_t, 256> order{};
+  std::size_t n = 0;
   for (const auto code : kOrder) {
-    if (opts.count(code) != 0) order.push_back(code);
+    if (opts.has(code)) order[n++] = code;
   }
-  for (const auto& [code, value] : opts) {
-    if (std::find(kOrder.begin(), kOrder.end(), code) == kOrder.end()) order.push_back(code);
+  for (int code = 1; code < 255; ++code) {
+    const auto c = static_cast<std::uint8_t>(code);
+    if (opts.has(c) && !in_order(c)) order[n++] = c;
   }
   std::size_t total = 0;
-  for (const auto code : order)
-    total += wire_size(opts.at(code));
-  for (auto it = order.end(); total > budget && it != order.begin();) {
-    --it;
-    if (is_essential(*it)) continue;
-    total -= wire_size(opts.at(*it));
-    it = order.erase(it);
+  for (std::size_t i = 0; i < n; ++i)
+    total += wire_size(opts.get(order[i]));
+  std::array<bool, 256> dropped{};
+  for (std::size_t i = n; total > budget && i-- > 0;) {
+    if (is_essential(order[i])) continue;
+    total -= wire_size(opts.get(order[i]));
+    dropped[i] = true;
   }
-  return order;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!dropped[i]) out.add(order[i], opts.get(order[i]));
+  }
 }
 
 }  // namespace
@@ -197,35 +221,46 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
   r.cookie = request.cookie || request.vendor_blank;
 
   if (r.cookie) {
-    Options opts = settings_.defaults;
+    OptionSet opts;
+    opts.merge(settings_.defaults);
+    std::array<std::uint8_t, 4> mask{};
+    std::array<std::uint8_t, 4> router{};
+    std::array<std::uint8_t, 252> dns{};  // 63 servers fit one option
+    std::array<std::uint8_t, 2> boot_size{};
     if (subnet != nullptr) {
-      opts[1] = ip_bytes(subnet->network.mask());
-      if (subnet->gateway) opts[3] = ip_bytes(*subnet->gateway);
-      if (!subnet->dns.empty()) {
-        std::vector<std::uint8_t> dns;
-        for (const auto& a : subnet->dns) {
-          const auto b = a.bytes();
-          dns.insert(dns.end(), b.begin(), b.end());
-        }
-        opts[6] = std::move(dns);
+      mask = subnet->network.mask().bytes();
+      opts.set(1, mask);
+      if (subnet->gateway) {
+        router = subnet->gateway->bytes();
+        opts.set(3, router);
       }
-      if (!subnet->domain.empty()) opts[15].assign(subnet->domain.begin(), subnet->domain.end());
-      merge(opts, subnet->options);
+      if (!subnet->dns.empty()) {
+        std::size_t n = 0;
+        for (const auto& a : subnet->dns) {
+          if (n + 4 > dns.size()) break;
+          const auto b = a.bytes();
+          std::copy(b.begin(), b.end(), dns.begin() + static_cast<std::ptrdiff_t>(n));
+          n += 4;
+        }
+        opts.set(6, std::span(dns).first(n));
+      }
+      if (!subnet->domain.empty()) opts.set(15, std::string_view(subnet->domain));
+      opts.merge(subnet->options);
     }
     if (image != nullptr) {
-      if (!image->root_path.empty()) opts[17].assign(image->root_path.begin(), image->root_path.end());
-      merge(opts, image->options);
+      if (!image->root_path.empty()) opts.set(17, std::string_view(image->root_path));
+      opts.merge(image->options);
     }
-    opts[12].assign(m.hostname.begin(), m.hostname.end());
+    opts.set(12, std::string_view(m.hostname));
     if (!boot_file.empty() && files_.size) {
       if (const auto size = files_.size(boot_file)) {
         const auto blocks = static_cast<std::uint16_t>(std::min<std::uint64_t>((*size + 511) / 512, 0xFFFF));
-        opts[13] = {static_cast<std::uint8_t>(blocks >> 8), static_cast<std::uint8_t>(blocks)};
+        boot_size = {static_cast<std::uint8_t>(blocks >> 8), static_cast<std::uint8_t>(blocks)};
+        opts.set(13, boot_size);
       }
     }
-    merge(opts, m.options);
-    for (const auto code : fit(opts, option_budget(request)))
-      r.options.add(code, opts.at(code));
+    opts.merge(m.options);
+    add_fitting(opts, option_budget(request), r.options);
   }
 
   d.kind = Decision::Kind::reply;

@@ -103,3 +103,17 @@ TEST(RelativePath, StaysBeneathTheRoot) {
     EXPECT_TRUE(bk::db::relative_path_problem(bad)) << bad;
   }
 }
+
+TEST(Text, Utf8AndExcerpts) {
+  EXPECT_TRUE(bk::db::is_valid_utf8("salle \xc3\xa9tabli"));
+  EXPECT_TRUE(bk::db::is_valid_utf8("tab\tok"));
+  EXPECT_FALSE(bk::db::is_valid_utf8("salle \xe9tabli"));  // Latin-1
+  EXPECT_FALSE(bk::db::is_valid_utf8("\xc0\xaf"));         // overlong '/'
+  EXPECT_FALSE(bk::db::is_valid_utf8("\xed\xa0\x80"));     // a surrogate
+  EXPECT_FALSE(bk::db::is_printable_text("tab\tno"));
+  EXPECT_TRUE(bk::db::is_printable_text("r\xc3\xa9seau"));
+  EXPECT_EQ(bk::db::excerpt("ab\xe9"
+                            "c\n"),
+            "\"ab?c?\"");
+  EXPECT_EQ(bk::db::excerpt(std::string(50, 'x'), 4), "\"xxxx...\"");
+}
