@@ -2,8 +2,6 @@
 
 #include <array>
 #include <chrono>
-#include <cstdio>
-#include <ctime>
 
 namespace bk::db {
 namespace {
@@ -39,15 +37,35 @@ std::optional<Role> parse_role(std::string_view s) {
 }
 
 std::string utc_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto secs = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  std::array<char, 96> buf{};
-  std::snprintf(buf.data(), buf.size(), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms.count()));
-  return buf.data();
+  // Written digit by digit: events take a timestamp each, and gmtime_r plus snprintf took a
+  // lock and a format parse per event.
+  using namespace std::chrono;
+  const auto now = floor<milliseconds>(system_clock::now());
+  const auto day = floor<days>(now);
+  const year_month_day ymd(day);
+  const hh_mm_ss hms(now - day);
+  std::string out(24, '0');
+  const auto put = [&out](std::size_t pos, unsigned value, std::size_t width) {
+    for (std::size_t i = 0; i < width; ++i) {
+      out[pos + width - 1 - i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
+  out[4] = '-';
+  put(5, static_cast<unsigned>(ymd.month()), 2);
+  out[7] = '-';
+  put(8, static_cast<unsigned>(ymd.day()), 2);
+  out[10] = 'T';
+  put(11, static_cast<unsigned>(hms.hours().count()), 2);
+  out[13] = ':';
+  put(14, static_cast<unsigned>(hms.minutes().count()), 2);
+  out[16] = ':';
+  put(17, static_cast<unsigned>(hms.seconds().count()), 2);
+  out[19] = '.';
+  put(20, static_cast<unsigned>(hms.subseconds().count()), 3);
+  out[23] = 'Z';
+  return out;
 }
 
 }  // namespace bk::db

@@ -2,6 +2,7 @@
 
 #include "db/ipv4.hpp"
 #include "db/mac.hpp"
+#include "db/model.hpp"
 #include "db/names.hpp"
 
 using bk::db::Cidr;
@@ -116,4 +117,16 @@ TEST(Text, Utf8AndExcerpts) {
                             "c\n"),
             "\"ab?c?\"");
   EXPECT_EQ(bk::db::excerpt(std::string(50, 'x'), 4), "\"xxxx...\"");
+}
+
+TEST(Time, UtcNowIsIso8601WithMilliseconds) {
+  const std::string t = bk::db::utc_now();
+  ASSERT_EQ(t.size(), 24u) << t;
+  EXPECT_TRUE(t.starts_with("20")) << t;
+  EXPECT_EQ(t[4], '-');
+  EXPECT_EQ(t[10], 'T');
+  EXPECT_EQ(t[19], '.');
+  EXPECT_EQ(t[23], 'Z');
+  // Lexical order is time order, which the events queries rely on.
+  EXPECT_LE(t, bk::db::utc_now());
 }
