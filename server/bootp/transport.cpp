@@ -34,6 +34,13 @@ namespace {
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kBufferSize = 2048;  // larger datagrams arrive truncated and are dropped
 constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(in_pktinfo));
+// Control messages are read through cmsghdr pointers: their buffers need its alignment (UBSan
+// caught plain char arrays at odd addresses).
+struct alignas(cmsghdr) ControlBuffer {
+  std::array<char, kControlSize> bytes;
+  char* data() { return bytes.data(); }
+  static constexpr std::size_t size() { return kControlSize; }
+};
 
 sockaddr_in parse_listen(const std::string& text) {
   std::string host = text;
@@ -106,7 +113,7 @@ struct Transport::Impl {
 
   // Receive side.
   std::array<std::array<std::uint8_t, kBufferSize>, kBatch> rx{};
-  std::array<std::array<char, kControlSize>, kBatch> rx_control{};
+  std::array<ControlBuffer, kBatch> rx_control{};
   std::array<sockaddr_in, kBatch> rx_from{};
   std::array<iovec, kBatch> rx_iov{};
   std::array<mmsghdr, kBatch> rx_msgs{};
@@ -114,7 +121,7 @@ struct Transport::Impl {
   // Send side.
   std::array<std::vector<std::uint8_t>, kBatch> tx{};
   std::array<sockaddr_in, kBatch> tx_to{};
-  std::array<std::array<char, kControlSize>, kBatch> tx_control{};
+  std::array<ControlBuffer, kBatch> tx_control{};
   std::array<iovec, kBatch> tx_iov{};
   std::array<mmsghdr, kBatch> tx_msgs{};
   std::size_t tx_count = 0;
