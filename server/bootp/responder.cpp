@@ -96,7 +96,7 @@ void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
 std::string_view to_string(Drop d) {
   static constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count_)> kNames{
       "none",           "malformed",      "not_request", "not_ethernet", "too_many_hops", "other_server",
-      "unknown_client", "pool_exhausted", "disabled",    "unknown_file", "no_subnet",     "rate_limited"};
+      "unknown_client", "pool_exhausted", "disabled",    "unknown_file", "rate_limited",  "internal_error"};
   return kNames[static_cast<std::size_t>(d)];
 }
 

@@ -27,8 +27,8 @@ enum class Drop : std::uint8_t {
   pool_exhausted,  // not registered, the pool has no free address
   disabled,        // registered but disabled
   unknown_file,    // asked for a boot file that neither the store nor an image has
-  no_subnet,       // the request's subnet is not in the inventory
   rate_limited,    // over the per-MAC reply rate
+  internal_error,  // handling threw (logged); the server went on
   count_,
 };
 std::string_view to_string(Drop d);

@@ -240,7 +240,13 @@ void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
     counters.drop(Drop::rate_limited);
     return;
   }
-  carry_out(responder.decide(request, arrival, *snap), request, arrival, snap, hold);
+  // Caught once here: whatever one packet does, the server goes on with the next.
+  try {
+    carry_out(responder.decide(request, arrival, *snap), request, arrival, snap, hold);
+  } catch (const std::exception& e) {
+    counters.drop(Drop::internal_error);
+    spdlog::error("BOOTP request from {} failed: {}", request.mac().str(), e.what());
+  }
 }
 
 void Transport::Impl::carry_out(const Decision& d, const Packet& request, const Arrival& arrival,
