@@ -47,6 +47,7 @@ bool read_options(std::span<const std::uint8_t> area, std::vector<OptionList::Pi
 
 void OptionList::assign(std::span<const Piece> pieces) {
   clear();
+  entries_.reserve(pieces.size());
   std::array<std::uint32_t, 256> total{};
   std::array<std::int16_t, 256> slot{};
   slot.fill(-1);
@@ -71,6 +72,10 @@ void OptionList::assign(std::span<const Piece> pieces) {
 }
 
 void OptionList::add(std::uint8_t code, std::span<const std::uint8_t> value) {
+  if (entries_.empty()) {  // one allocation each for a typical reply, not one per doubling
+    entries_.reserve(16);
+    data_.reserve(160);
+  }
   for (auto& e : entries_) {
     if (e.code != code) continue;
     // RFC 3396: a repeated option continues the first. Move the value to the end so it stays
@@ -169,6 +174,7 @@ Decoded decode(std::span<const std::uint8_t> datagram) {
   if (vend.size() >= 4 && std::equal(kMagicCookie.begin(), kMagicCookie.end(), vend.begin())) {
     p.cookie = true;
     std::vector<OptionList::Piece> pieces;
+    pieces.reserve(32);
     p.options_truncated = !read_options(vend.subspan(4), pieces);
     // RFC 2132 §9.3: option 52 says that file and/or sname carry further options (read in that
     // order after the vendor area). Those fields then hold no names.

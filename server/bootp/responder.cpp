@@ -25,8 +25,12 @@ constexpr std::size_t kIpUdpHeaders = 28;
 class OptionSet {
  public:
   void set(std::uint8_t code, std::span<const std::uint8_t> value) {
-    value_[code] = value;
-    present_.set(code);
+    if (!present_.test(code)) {
+      present_.set(code);
+      codes_[count_++] = code;
+    }
+    data_[code] = value.data();
+    size_[code] = value.size();
   }
   void set(std::uint8_t code, std::string_view text) {
     set(code, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
@@ -36,10 +40,16 @@ class OptionSet {
       set(code, value);
   }
   bool has(std::uint8_t code) const { return present_.test(code); }
-  std::span<const std::uint8_t> get(std::uint8_t code) const { return value_[code]; }
+  std::span<const std::uint8_t> get(std::uint8_t code) const { return {data_[code], size_[code]}; }
+  // The codes set, in the order they were first set.
+  std::span<const std::uint8_t> codes() const { return std::span(codes_).first(count_); }
 
  private:
-  std::array<std::span<const std::uint8_t>, 256> value_{};
+  // Only entries whose bit is set are read: no 4 KiB of zeroes to write for every reply.
+  std::array<const std::uint8_t*, 256> data_;
+  std::array<std::size_t, 256> size_;
+  std::array<std::uint8_t, 256> codes_;
+  std::size_t count_ = 0;
   std::bitset<256> present_;
 };
 
@@ -73,10 +83,12 @@ void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
   for (const auto code : kOrder) {
     if (opts.has(code)) order[n++] = code;
   }
-  for (int code = 1; code < 255; ++code) {
-    const auto c = static_cast<std::uint8_t>(code);
-    if (opts.has(c) && !in_order(c)) order[n++] = c;
+  const std::size_t first_other = n;
+  for (const auto code : opts.codes()) {
+    if (!in_order(code)) order[n++] = code;
   }
+  std::sort(order.begin() + static_cast<std::ptrdiff_t>(first_other),
+            order.begin() + static_cast<std::ptrdiff_t>(n));
   std::size_t total = 0;
   for (std::size_t i = 0; i < n; ++i)
     total += wire_size(opts.get(order[i]));
