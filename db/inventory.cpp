@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "db/digest.hpp"
 #include "db/options_json.hpp"
@@ -65,7 +66,6 @@ struct Inventory::Impl {
 
   Snapshot load();
   void write_rows(const Draft& d);
-  void touch_token(Id id);
 };
 
 Snapshot Inventory::Impl::load() {
@@ -101,7 +101,9 @@ Snapshot Inventory::Impl::load() {
       Subnet s;
       s.id = st.int64(0);
       s.name = st.text(1);
-      s.network = Cidr::parse(st.text(2)).value_or(Cidr{});
+      const auto network = Cidr::parse(st.text(2));
+      if (!network) throw DbError("stored network of subnet " + s.name + " is damaged: " + st.text(2));
+      s.network = *network;
       s.gateway = opt_ip(st, 3);
       for (const auto& d : nlohmann::json::parse(st.text(4), nullptr, false)) {
         if (d.is_string()) {
@@ -145,11 +147,33 @@ Snapshot Inventory::Impl::load() {
   return loader.finish(++generation);
 }
 
+namespace {
+// Before any upsert of a table: delete its rows that went, and move the unique columns of the
+// rows that change out of the way, so that no intermediate state collides (two names swapped,
+// an address or network taken over from a row deleted or changed in the same write).
+template <typename Exists>
+void clear_the_way(sql::Database& db, const std::string& table, const std::string& park,
+                   const std::set<Id>& ids, Exists exists) {
+  sql::Statement del(db, "DELETE FROM " + table + " WHERE id = ?1");
+  sql::Statement move(db, "UPDATE " + table + " SET " + park + " WHERE id = ?1");
+  for (const Id id : ids) {
+    sql::Statement& st = exists(id) ? move : del;
+    st.bind(1, id).run();
+    st.reset();
+  }
+}
+}  // namespace
+
 void Inventory::Impl::write_rows(const Draft& d) {
   const Snapshot& s = d.state();
   const auto& t = d.touched();
   // Rows refer to each other (machine -> subnet -> image); checks wait for COMMIT.
   db.exec("PRAGMA defer_foreign_keys = ON");
+  clear_the_way(db, "images", "name = '~' || id", t.images, [&](Id id) { return s.image(id) != nullptr; });
+  clear_the_way(db, "subnets", "name = '~' || id, network = '~' || id", t.subnets,
+                [&](Id id) { return s.subnet(id) != nullptr; });
+  clear_the_way(db, "machines", "mac = '~' || id, ip = '~' || id", t.machines,
+                [&](Id id) { return s.machine(id) != nullptr; });
   if (!t.images.empty()) {
     sql::Statement up(
         db,
@@ -157,14 +181,9 @@ void Inventory::Impl::write_rows(const Draft& d) {
         "sha256, options, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
         "ON CONFLICT(id) DO UPDATE SET name=?2, kind=?3, boot_file=?4, arch=?5, kernel=?6, initrd=?7, "
         "cmdline=?8, root_path=?9, size=?10, sha256=?11, options=?12, updated_at=?14");
-    sql::Statement del(db, "DELETE FROM images WHERE id = ?1");
     for (const Id id : t.images) {
       const Image* i = s.image(id);
-      if (i == nullptr) {
-        del.bind(1, id).run();
-        del.reset();
-        continue;
-      }
+      if (i == nullptr) continue;
       up.bind(1, i->id)
           .bind(2, i->name)
           .bind(3, to_string(i->kind))
@@ -194,14 +213,9 @@ void Inventory::Impl::write_rows(const Draft& d) {
         "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13) "
         "ON CONFLICT(id) DO UPDATE SET name=?2, network=?3, gateway=?4, dns=?5, domain=?6, next_server=?7, "
         "pool_start=?8, pool_end=?9, default_image_id=?10, options=?11, updated_at=?13");
-    sql::Statement del(db, "DELETE FROM subnets WHERE id = ?1");
     for (const Id id : t.subnets) {
       const Subnet* n = s.subnet(id);
-      if (n == nullptr) {
-        del.bind(1, id).run();
-        del.reset();
-        continue;
-      }
+      if (n == nullptr) continue;
       nlohmann::json dns = nlohmann::json::array();
       for (const auto& a : n->dns)
         dns.push_back(a.str());
@@ -226,23 +240,6 @@ void Inventory::Impl::write_rows(const Draft& d) {
     }
   }
   if (!t.machines.empty()) {
-    // Deletes first: a machine may have taken the address or MAC that a deleted one held.
-    sql::Statement del(db, "DELETE FROM machines WHERE id = ?1");
-    for (const Id id : t.machines) {
-      if (s.machine(id) == nullptr) {
-        del.bind(1, id).run();
-        del.reset();
-      }
-    }
-    // Updates can swap addresses between machines; clear the unique columns of the updated
-    // rows first so that no intermediate state collides.
-    sql::Statement park(db, "UPDATE machines SET mac = '~' || id, ip = '~' || id WHERE id = ?1");
-    for (const Id id : t.machines) {
-      if (s.machine(id) != nullptr) {
-        park.bind(1, id).run();
-        park.reset();
-      }
-    }
     sql::Statement up(
         db,
         "INSERT INTO machines (id, mac, hostname, ip, subnet_id, image_id, enabled, group_label, options, "

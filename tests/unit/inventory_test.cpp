@@ -267,3 +267,70 @@ TEST(Inventory, TokensAreStoredHashedAndVerified) {
   EXPECT_EQ(bytes.find(token.substr(3)), std::string::npos);
   EXPECT_EQ(wal.find(token.substr(3)), std::string::npos);
 }
+
+TEST(Inventory, SwapsOfUniqueValuesReachTheDatabase) {
+  bk::test::TempDir dir;
+  Inventory inv(dir.file("bk.db"));
+  import_lab(inv);
+  auto doc = bk::test::lab_document();
+  doc["images"].push_back({{"name", "other"}, {"kind", "raw"}, {"boot_file", "x.bin"}});
+  doc["subnets"].push_back({{"name", "b"}, {"network", "198.18.2.0/24"}});
+  doc["subnets"].push_back({{"name", "c"}, {"network", "198.18.3.0/24"}});
+  ASSERT_TRUE(inv.write([&](Draft& d) { return import_document(d, doc).errors(); }).empty());
+  // Two image names swapped, two networks shifted, two machine addresses swapped: each legal as a
+  // whole, each colliding if written row by row.
+  const auto errors = inv.write([](Draft& d) {
+    FieldErrors e;
+    const auto add = [&](FieldErrors more) { e.insert(e.end(), more.begin(), more.end()); };
+    Image a = *d.state().image_by_name("lab-bios");
+    Image b = *d.state().image_by_name("other");
+    a.name = "tmp";
+    add(d.put_image(a));
+    b.name = "lab-bios";
+    add(d.put_image(b));
+    a.name = "other";
+    add(d.put_image(a));
+    Subnet c = *d.state().subnet_by_name("c");
+    Subnet sb = *d.state().subnet_by_name("b");
+    c.network = *Cidr::parse("198.18.4.0/24");
+    add(d.put_subnet(c));
+    sb.network = *Cidr::parse("198.18.3.0/24");
+    add(d.put_subnet(sb));
+    Machine m1 = *d.state().machine_by_mac(*Mac::parse("52:54:00:12:34:56"));
+    Machine m2 = *d.state().machine_by_mac(*Mac::parse("52:54:00:12:34:57"));
+    m1.ip = *Ipv4::parse("198.18.0.90");
+    add(d.put_machine(m1));
+    m2.ip = *Ipv4::parse("198.18.0.50");
+    add(d.put_machine(m2));
+    m1.ip = *Ipv4::parse("198.18.0.51");
+    add(d.put_machine(m1));
+    return e;
+  });
+  ASSERT_TRUE(errors.empty()) << errors.front().message();
+  Inventory again(dir.file("bk.db"));
+  const auto snap = again.snapshot();
+  EXPECT_EQ(snap->image_by_name("lab-bios")->boot_file, "x.bin");
+  EXPECT_EQ(snap->subnet_by_name("b")->network.str(), "198.18.3.0/24");
+  EXPECT_EQ(snap->machine_by_ip(*Ipv4::parse("198.18.0.50"))->hostname, "ws02");
+  EXPECT_TRUE(again.check().problems.empty());
+}
+
+TEST(Inventory, ADeletedNameCanBeTakenInTheSameWrite) {
+  bk::test::TempDir dir;
+  Inventory inv(dir.file("bk.db"));
+  import_lab(inv);
+  const auto errors = inv.write([](Draft& d) {
+    FieldErrors e = d.remove_machine(d.state().machine_by_mac(*Mac::parse("52:54:00:12:34:57"))->id);
+    Machine m;
+    m.mac = *Mac::parse("52:54:00:12:34:57");
+    m.hostname = "reborn";
+    m.ip = *Ipv4::parse("198.18.0.51");
+    for (auto& x : d.put_machine(m))
+      e.push_back(x);
+    return e;
+  });
+  ASSERT_TRUE(errors.empty()) << errors.front().message();
+  EXPECT_EQ(
+      Inventory(dir.file("bk.db")).snapshot()->machine_by_mac(*Mac::parse("52:54:00:12:34:57"))->hostname,
+      "reborn");
+}
