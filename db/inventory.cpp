@@ -401,23 +401,30 @@ std::size_t Inventory::prune_events(const std::string& older_than) {
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.handle()));
 }
 
-void Inventory::record_discovered(const Discovered& d) {
+void Inventory::record_discovered(std::span<const Discovered> sightings) {
+  if (sightings.empty()) return;
   std::lock_guard lock(impl_->mu);
+  sql::Transaction tx(impl_->db);
   sql::Statement st(impl_->db,
                     "INSERT INTO discovered (mac, first_seen, last_seen, count, relay, vendor_class, "
                     "client_arch, hostname) "
                     "VALUES (?1, ?2, ?2, 1, ?3, ?4, ?5, ?6) ON CONFLICT(mac) DO UPDATE SET last_seen = ?2, "
                     "count = count + 1, relay = ?3, vendor_class = ?4, client_arch = ?5, hostname = ?6");
-  st.bind(1, d.mac.str())
-      .bind(2, d.last_seen.empty() ? utc_now() : d.last_seen)
-      .bind(3, opt_text(d.relay))
-      .bind(4, d.vendor_class)
-      .bind(6, d.hostname);
-  if (d.client_arch)
-    st.bind(5, std::int64_t{*d.client_arch});
-  else
-    st.bind_null(5);
-  st.run();
+  for (const Discovered& d : sightings) {
+    st.bind(1, d.mac.str())
+        .bind(2, d.last_seen.empty() ? utc_now() : d.last_seen)
+        .bind(3, opt_text(d.relay))
+        .bind(4, d.vendor_class)
+        .bind(6, d.hostname);
+    if (d.client_arch) {
+      st.bind(5, std::int64_t{*d.client_arch});
+    } else {
+      st.bind_null(5);
+    }
+    st.run();
+    st.reset();
+  }
+  tx.commit();
 }
 
 std::vector<Discovered> Inventory::discovered() const {

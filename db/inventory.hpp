@@ -50,8 +50,9 @@ class Inventory {
   };
   std::vector<Event> events(const EventQuery& q) const;
   std::size_t prune_events(const std::string& older_than);
-  // Adds one sighting of an unregistered MAC (count + 1, last seen, what it said).
-  void record_discovered(const Discovered& d);
+  // Adds sightings of unregistered MACs (count + 1 each, last seen, what it said), in one
+  // transaction.
+  void record_discovered(std::span<const Discovered> sightings);
   std::vector<Discovered> discovered() const;
 
   // -- API tokens: only a SHA-256 of each token is stored --

@@ -69,7 +69,10 @@ void EventBus::sighted(db::Discovered d) {
   if (d.last_seen.empty()) d.last_seen = db::utc_now();
   {
     std::lock_guard lock(mu_);
-    if (sightings_.size() >= capacity_) return;  // a flood of strangers: keep the first ones
+    if (sightings_.size() >= capacity_) {  // a flood of strangers: keep the first ones
+      ++lost_;
+      return;
+    }
     sightings_.push_back(std::move(d));
     ++enqueued_;
   }
@@ -111,12 +114,11 @@ void EventBus::run() {
       lost_ += events.size();
       spdlog::warn("{} events lost: {}", events.size(), e.what());
     }
-    for (const auto& s : sightings) {
-      try {
-        inventory_.record_discovered(s);
-      } catch (const std::exception& e) {
-        spdlog::warn("sighting of {} not recorded: {}", s.mac.str(), e.what());
-      }
+    try {
+      inventory_.record_discovered(sightings);
+    } catch (const std::exception& e) {
+      lost_ += sightings.size();
+      spdlog::warn("{} sightings of unknown MACs not recorded: {}", sightings.size(), e.what());
     }
     for (const auto& e : events) {
       for (const auto& l : listeners)

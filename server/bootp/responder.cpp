@@ -18,6 +18,7 @@ constexpr std::array<std::uint8_t, 4> kEssential{1, 3, 12, 13};
 
 constexpr std::uint8_t kMaxMessageSize = 57;
 constexpr std::size_t kIpUdpHeaders = 28;
+constexpr std::size_t kEthernetMtu = 1500;
 
 // The reply's options while they are assembled: views of bytes that outlive the decision (the
 // Snapshot's option maps, the settings) or of the few values computed in answer(); nothing is
@@ -71,7 +72,9 @@ bool in_order(std::uint8_t code) {
 std::size_t option_budget(const Packet& request) {
   std::size_t vend = kBootpVendorSize;
   if (const auto max = request.options.u16(kMaxMessageSize); max && *max >= 576) {
-    vend = std::max<std::size_t>(vend, *max - kIpUdpHeaders - kHeaderSize);
+    // Never more than an Ethernet frame holds, whatever the client claims.
+    vend =
+        std::max<std::size_t>(vend, std::min<std::size_t>(*max, kEthernetMtu) - kIpUdpHeaders - kHeaderSize);
   }
   return vend - kMagicCookie.size() - 1;
 }
@@ -176,6 +179,15 @@ Decision Responder::decide(const Packet& request, const Arrival& arrival, const 
   if (!m->enabled) {
     d.drop = Drop::disabled;
     d.note = "machine " + m->hostname + " is disabled";
+    return d;
+  }
+  // Its address would not work where it asks from (ISC dhcpd and CMU bootpd stay silent too).
+  if (const db::Subnet* here = request_subnet(request, arrival, snap);
+      here != nullptr && here->id != m->subnet_id) {
+    d.drop = Drop::wrong_segment;
+    const db::Subnet* home = snap.subnet(m->subnet_id);
+    d.note = "machine " + m->hostname + " belongs to subnet " + (home != nullptr ? home->name : "?") +
+             " but asked from subnet " + here->name;
     return d;
   }
   return answer(request, arrival, snap, *m);

@@ -105,8 +105,8 @@ struct Transport::Impl {
   server::EventBus& events;
   Counters& counters;
   RateLimiter limiter;
-  // One reply event per MAC a second: a client's retries within a second say nothing new, and a
-  // boot storm must not spend its CPU on the event log.
+  // One reply event per MAC each 5 s: a client's retries say nothing new, and a boot storm must
+  // not spend its CPU on the event log.
   SeenRecently reply_events{5.0};
   std::set<int> allowed_interfaces;
   bool arp_permitted = true;
@@ -139,7 +139,7 @@ struct Transport::Impl {
                  std::shared_ptr<const db::Snapshot>& hold);
   void queue(const Packet& reply, const Route& route);
   bool add_arp_entry(const Route& route, const Packet& reply);
-  void coalesce();
+  void coalesce(std::size_t from);
   void flush();
   void event(const char* kind, const Packet& request, server::EventDetail detail,
              std::optional<db::Ipv4> ip = {});
@@ -180,7 +180,15 @@ void Transport::Impl::open() {
 void Transport::Impl::wait() {
   socket.async_wait(boost::asio::ip::udp::socket::wait_read, [this](const boost::system::error_code& ec) {
     if (ec) return;
-    drain();
+    try {
+      drain();
+    } catch (const std::exception& e) {
+      // A batch that failed outside the per-request guard (an allocation, a send): the socket
+      // stays armed and the next batch is served.
+      counters.drop(Drop::internal_error);
+      spdlog::error("BOOTP batch failed: {}", e.what());
+      tx_count = 0;
+    }
     wait();
   });
 }
@@ -228,7 +236,10 @@ void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
       arrival.local_address = db::Ipv4(ntohl(info.ipi_spec_dst.s_addr));
     }
   }
-  if (!allowed_interfaces.empty() && allowed_interfaces.count(arrival.interface_index) == 0) return;
+  if (!allowed_interfaces.empty() && allowed_interfaces.count(arrival.interface_index) == 0) {
+    counters.drop(Drop::other_interface);
+    return;
+  }
 
   const auto decoded = decode(std::span(rx[i].data(), rx_msgs[i].msg_len));
   if (!decoded.packet) {
@@ -309,7 +320,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
     }
     case Decision::Kind::drop:
       counters.drop(d.drop);
-      if (d.drop == Drop::disabled || d.drop == Drop::unknown_file)
+      if (d.drop == Drop::disabled || d.drop == Drop::unknown_file || d.drop == Drop::wrong_segment)
         event("bootp.refused", request, server::EventDetail().add("note", d.note));
       return;
   }
@@ -392,13 +403,15 @@ void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
 
 // Replies to one relay agent are all alike in size (300 bytes for BOOTP): runs of them leave as
 // one UDP_SEGMENT (GSO) send, which takes the stack once for the run instead of once a reply.
-void Transport::Impl::coalesce() {
+void Transport::Impl::coalesce(std::size_t from) {
   std::size_t out = 0;
-  for (std::size_t i = 0; i < tx_count;) {
+  for (std::size_t i = from; i < tx_count;) {
     std::size_t j = i + 1;
     const auto& first = tx_msgs[i].msg_hdr;
+    // A run stays within the kernel's limits: 64 segments, one 64 KiB datagram in all.
+    const std::size_t max_run = std::min<std::size_t>(64, 65507 / std::max<std::size_t>(tx[i].size(), 1));
     if (gso && first.msg_control == nullptr) {
-      while (j < tx_count && j - i < 64 && tx_msgs[j].msg_hdr.msg_control == nullptr &&
+      while (j < tx_count && j - i < max_run && tx_msgs[j].msg_hdr.msg_control == nullptr &&
              tx_to[j].sin_addr.s_addr == tx_to[i].sin_addr.s_addr && tx_to[j].sin_port == tx_to[i].sin_port &&
              tx[j].size() == tx[i].size()) {
         ++j;
@@ -426,7 +439,7 @@ void Transport::Impl::coalesce() {
 }
 
 void Transport::Impl::flush() {
-  coalesce();
+  coalesce(0);
   std::size_t sent = 0;
   while (sent < tx_send_count) {
     const int n = ::sendmmsg(socket.native_handle(), tx_sends.data() + sent,
@@ -434,10 +447,14 @@ void Transport::Impl::flush() {
     if (n < 0) {
       if (errno == EINTR) continue;
       if (errno == EIO && gso && tx_replies[sent] > 1) {
-        // The kernel or device refused segmentation: send one by one from now on.
+        // The kernel or device refused segmentation: send one by one from now on, starting
+        // with the first reply that has not gone out.
         spdlog::info("UDP segmentation offload refused; BOOTP replies go out one by one");
         gso = false;
-        coalesce();
+        std::size_t first_unsent = 0;
+        for (std::size_t k = 0; k < sent; ++k)
+          first_unsent += tx_replies[k];
+        coalesce(first_unsent);
         sent = 0;
         continue;
       }

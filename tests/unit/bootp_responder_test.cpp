@@ -227,3 +227,44 @@ TEST_F(ResponderTest, RepliesAreRoutedPerRfc1542) {
   EXPECT_EQ(d.route.kind, Route::Kind::broadcast);
   EXPECT_EQ(d.route.address.str(), "255.255.255.255");
 }
+
+TEST_F(ResponderTest, RegisteredMachineAskingFromAnotherSegmentGetsNothing) {
+  auto relayed = request("52:54:00:12:34:56");   // ws01 belongs to lab
+  relayed.giaddr = *Ipv4::parse("198.18.10.1");  // asks through far's relay
+  const auto d = responder().decide(relayed, lab_arrival(), snap_);
+  EXPECT_EQ(d.kind, Decision::Kind::drop);
+  EXPECT_EQ(d.drop, Drop::wrong_segment);
+  EXPECT_NE(d.note.find("belongs to subnet lab but asked from subnet far"), std::string::npos);
+  // A segment the inventory does not know: answered (the server cannot tell).
+  const Arrival unknown{*Ipv4::parse("198.19.99.1"), 4, Ipv4{}};
+  EXPECT_EQ(responder().decide(request("52:54:00:12:34:56"), unknown, snap_).kind, Decision::Kind::reply);
+}
+
+TEST_F(ResponderTest, OptionFiftySevenIsBoundedByTheFrame) {
+  Settings s;
+  s.defaults[18] = std::vector<std::uint8_t>(250, 'x');
+  s.defaults[14] = std::vector<std::uint8_t>(250, 'y');
+  s.defaults[40] = std::vector<std::uint8_t>(250, 'z');
+  s.defaults[47] = std::vector<std::uint8_t>(250, 'w');
+  s.defaults[64] = std::vector<std::uint8_t>(250, 'v');
+  auto huge = request("52:54:00:12:34:56");
+  const std::uint8_t max[] = {0xFF, 0xFF};  // claims 65535
+  huge.options.add(57, max);
+  const auto d = responder(s).decide(huge, lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  EXPECT_LE(encode(d.reply).size(), 1500u - 28u);
+  auto small = request("52:54:00:12:34:56");
+  const std::uint8_t tiny[] = {0x01, 0x00};  // 256: below the legal minimum, ignored
+  small.options.add(57, tiny);
+  EXPECT_EQ(encode(responder(s).decide(small, lab_arrival(), snap_).reply).size(), 300u);
+}
+
+TEST_F(ResponderTest, MachineWithoutImageGetsTheSubnetDefault) {
+  // far01 has no image and far has no default: no file. ws01's subnet lab defaults to lab-bios.
+  auto relayed = request("52:54:00:00:10:01");
+  relayed.giaddr = *Ipv4::parse("198.18.10.1");
+  EXPECT_TRUE(responder().decide(relayed, lab_arrival(), snap_).reply.file_text().empty());
+  auto basename = request("52:54:00:12:34:56");
+  basename.set_file("grubx64.efi");  // basename of another image's file: not generic, not in the store
+  EXPECT_EQ(responder().decide(basename, lab_arrival(), snap_).drop, Drop::unknown_file);
+}

@@ -239,8 +239,7 @@ TEST(Inventory, EventsAndDiscovered) {
   d.mac = mac;
   d.vendor_class = "PXEClient:Arch:00000";
   d.hostname = "'; DROP TABLE machines; --";
-  inv.record_discovered(d);
-  inv.record_discovered(d);
+  inv.record_discovered(std::vector<Discovered>{d, d});
   const auto list = inv.discovered();
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0].count, 2);
