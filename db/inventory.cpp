@@ -325,15 +325,20 @@ const std::string& Inventory::path() const {
   return impl_->db.path();
 }
 
-bool Inventory::refresh() {
-  std::lock_guard lock(impl_->mu);
+bool Inventory::reload_if_changed() {
   const auto v = impl_->db.pragma_int("data_version");
   if (v == impl_->data_version) return false;
-  sql::Transaction tx(impl_->db, false);  // one consistent read of all three tables
-  impl_->data_version = impl_->db.pragma_int("data_version");
+  impl_->data_version = v;
   snapshot_.store(std::make_shared<const Snapshot>(impl_->load()));
-  tx.commit();
   return true;
+}
+
+bool Inventory::refresh() {
+  std::lock_guard lock(impl_->mu);
+  sql::Transaction tx(impl_->db, false);  // one consistent read of all three tables
+  const bool changed = reload_if_changed();
+  tx.commit();
+  return changed;
 }
 
 FieldErrors Inventory::write(const Edit& edit, bool dry_run) {
@@ -341,11 +346,7 @@ FieldErrors Inventory::write(const Edit& edit, bool dry_run) {
   auto& db = impl_->db;
   sql::Transaction tx(db);
   // Holding the write lock, pick up whatever another process committed before editing.
-  const auto v = db.pragma_int("data_version");
-  if (v != impl_->data_version) {
-    impl_->data_version = v;
-    snapshot_.store(std::make_shared<const Snapshot>(impl_->load()));
-  }
+  reload_if_changed();
   Draft draft(*snapshot_.load(), utc_now());
   FieldErrors errors = edit(draft);
   if (!errors.empty() || dry_run || draft.touched().empty()) return errors;

@@ -69,6 +69,10 @@ class Inventory {
   CheckReport check();
 
  private:
+  // With the lock held and inside a transaction: publishes a fresh Snapshot when another
+  // connection has written since the last one (PRAGMA data_version).
+  bool reload_if_changed();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::atomic<std::shared_ptr<const Snapshot>> snapshot_;
