@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <span>
 
 #include <spdlog/spdlog.h>
 
@@ -107,18 +108,27 @@ void EventBus::run() {
     const auto batch = events.size() + sightings.size();
     const auto listeners = listeners_;
     lock.unlock();
-    try {
-      inventory_.append_events(events);
-      written_ += events.size();
-    } catch (const std::exception& e) {
-      lost_ += events.size();
-      spdlog::warn("{} events lost: {}", events.size(), e.what());
+    // In chunks: this thread runs at low priority, and a packet path that needs the inventory
+    // (a pool binding) must not wait behind one transaction of tens of thousands of rows.
+    constexpr std::size_t kChunk = 1000;
+    for (std::size_t i = 0; i < events.size(); i += kChunk) {
+      const auto chunk = std::span(events).subspan(i, std::min(kChunk, events.size() - i));
+      try {
+        inventory_.append_events(chunk);
+        written_ += chunk.size();
+      } catch (const std::exception& e) {
+        lost_ += chunk.size();
+        spdlog::warn("{} events lost: {}", chunk.size(), e.what());
+      }
     }
-    try {
-      inventory_.record_discovered(sightings);
-    } catch (const std::exception& e) {
-      lost_ += sightings.size();
-      spdlog::warn("{} sightings of unknown MACs not recorded: {}", sightings.size(), e.what());
+    for (std::size_t i = 0; i < sightings.size(); i += kChunk) {
+      const auto chunk = std::span(sightings).subspan(i, std::min(kChunk, sightings.size() - i));
+      try {
+        inventory_.record_discovered(chunk);
+      } catch (const std::exception& e) {
+        lost_ += chunk.size();
+        spdlog::warn("{} sightings of unknown MACs not recorded: {}", chunk.size(), e.what());
+      }
     }
     for (const auto& e : events) {
       for (const auto& l : listeners)
