@@ -268,3 +268,42 @@ TEST_F(ResponderTest, MachineWithoutImageGetsTheSubnetDefault) {
   basename.set_file("grubx64.efi");  // basename of another image's file: not generic, not in the store
   EXPECT_EQ(responder().decide(basename, lab_arrival(), snap_).drop, Drop::unknown_file);
 }
+
+TEST_F(ResponderTest, EachRungOverridesTheOneBelow) {
+  // server default < subnet < image < machine, for the same option (18, extensions path).
+  auto doc = bk::test::lab_document();
+  doc["subnets"][0]["options"] = {{"18", "/from-subnet"}, {"42", "198.18.0.9"}};
+  doc["images"][0]["options"] = {{"18", "/from-image"}};
+  doc["machines"][1]["enabled"] = true;
+  doc["machines"][1]["options"] = {{"18", "/from-machine"}};
+  bk::db::Snapshot empty;
+  Draft d(empty, "2026-12-04T00:00:00.000Z");
+  ASSERT_TRUE(bk::db::import_document(d, doc).ok());
+  const Snapshot snap = std::move(d).finish(1);
+  Settings s;
+  s.defaults[18] = {'/', 's'};
+  s.defaults[42] = {198, 18, 0, 8};
+  s.defaults[16] = {198, 18, 0, 7};
+  auto big = request("52:54:00:12:34:56");
+  const std::uint8_t max[] = {0x05, 0xDC};
+  big.options.add(57, max);
+  const auto ws01 = responder(s).decide(big, lab_arrival(), snap);  // image sets 18
+  EXPECT_EQ(ws01.reply.options.text(18), "/from-image");
+  EXPECT_EQ(ws01.reply.options.ip(42)->str(), "198.18.0.9");  // the subnet beats the server
+  EXPECT_EQ(ws01.reply.options.ip(16)->str(), "198.18.0.7");  // only the server sets 16
+  auto ws02 = request("52:54:00:12:34:57");
+  ws02.options.add(57, max);
+  EXPECT_EQ(responder(s).decide(ws02, lab_arrival(), snap).reply.options.text(18), "/from-machine");
+}
+
+TEST_F(ResponderTest, AMachineWithoutImageBootsTheSubnetDefault) {
+  auto doc = bk::test::lab_document();
+  doc["machines"][0].erase("image");
+  bk::db::Snapshot empty;
+  Draft d(empty, "2026-12-04T00:00:00.000Z");
+  ASSERT_TRUE(bk::db::import_document(d, doc).ok());
+  const Snapshot snap = std::move(d).finish(1);
+  const auto r = responder().decide(request("52:54:00:12:34:56"), lab_arrival(), snap);
+  EXPECT_EQ(r.reply.file_text(), "pxelinux.0");  // lab's default_image is lab-bios
+  EXPECT_EQ(r.reply.options.u16(13), 83);
+}
