@@ -12,6 +12,8 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+# A test stopped by ctest's timeout (SIGTERM) must still remove its namespaces.
+trap 'exit 143' INT TERM
 on_exit() { CLEANUPS+=("$1"); }
 
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
