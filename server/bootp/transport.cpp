@@ -83,6 +83,16 @@ std::string_view route_name(Route::Kind k) {
   return "?";
 }
 
+// A message of one buffer to or from `addr`; control space is added by the caller.
+msghdr single_buffer(sockaddr_in& addr, iovec& iov) {
+  msghdr h{};
+  h.msg_name = &addr;
+  h.msg_namelen = sizeof addr;
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  return h;
+}
+
 }  // namespace
 
 struct Transport::Impl {
@@ -134,9 +144,9 @@ struct Transport::Impl {
   void open();
   void wait();
   void drain();
-  void handle(std::size_t i, const db::Snapshot*& snap, std::shared_ptr<const db::Snapshot>& hold);
-  void carry_out(const Decision& d, const Packet& request, const Arrival& arrival, const db::Snapshot*& snap,
-                 std::shared_ptr<const db::Snapshot>& hold);
+  void handle(std::size_t i, std::shared_ptr<const db::Snapshot>& snap);
+  void carry_out(const Decision& d, const Packet& request, const Arrival& arrival,
+                 std::shared_ptr<const db::Snapshot>& snap);
   void queue(const Packet& reply, const Route& route);
   bool add_arp_entry(const Route& route, const Packet& reply);
   void coalesce(std::size_t from);
@@ -194,32 +204,26 @@ void Transport::Impl::wait() {
 }
 
 void Transport::Impl::drain() {
-  std::shared_ptr<const db::Snapshot> hold;
+  std::shared_ptr<const db::Snapshot> snap;
   // Bounded, so that timers and other sockets get their turn under a flood.
   for (int round = 0; round < 16; ++round) {
     for (std::size_t i = 0; i < kBatch; ++i) {
       auto& h = rx_msgs[i].msg_hdr;
-      h = {};
-      h.msg_name = &rx_from[i];
-      h.msg_namelen = sizeof rx_from[i];
-      h.msg_iov = &rx_iov[i];
-      h.msg_iovlen = 1;
+      h = single_buffer(rx_from[i], rx_iov[i]);
       h.msg_control = rx_control[i].data();
       h.msg_controllen = rx_control[i].size();
     }
     const int n = ::recvmmsg(socket.native_handle(), rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
-    hold = inventory.snapshot();  // one picture per batch
-    const db::Snapshot* snap = hold.get();
+    snap = inventory.snapshot();  // one picture per batch
     for (int i = 0; i < n; ++i)
-      handle(static_cast<std::size_t>(i), snap, hold);
+      handle(static_cast<std::size_t>(i), snap);
     flush();
     if (static_cast<std::size_t>(n) < kBatch) break;
   }
 }
 
-void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
-                             std::shared_ptr<const db::Snapshot>& hold) {
+void Transport::Impl::handle(std::size_t i, std::shared_ptr<const db::Snapshot>& snap) {
   counters.received.fetch_add(1, std::memory_order_relaxed);
   const auto& h = rx_msgs[i].msg_hdr;
   if ((h.msg_flags & MSG_TRUNC) != 0) {
@@ -253,7 +257,7 @@ void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
   }
   // Caught once here: whatever one packet does, the server goes on with the next.
   try {
-    carry_out(responder.decide(request, arrival, *snap), request, arrival, snap, hold);
+    carry_out(responder.decide(request, arrival, *snap), request, arrival, snap);
   } catch (const std::exception& e) {
     counters.drop(Drop::internal_error);
     spdlog::error("BOOTP request from {} failed: {}", request.mac().str(), e.what());
@@ -261,7 +265,7 @@ void Transport::Impl::handle(std::size_t i, const db::Snapshot*& snap,
 }
 
 void Transport::Impl::carry_out(const Decision& d, const Packet& request, const Arrival& arrival,
-                                const db::Snapshot*& snap, std::shared_ptr<const db::Snapshot>& hold) {
+                                std::shared_ptr<const db::Snapshot>& snap) {
   switch (d.kind) {
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
@@ -294,11 +298,10 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       }
       counters.pool_bindings.fetch_add(1, std::memory_order_relaxed);
       event("bootp.pool_bind", request, server::EventDetail().add("hostname", bound->hostname), bound->ip);
-      hold = inventory.snapshot();
-      snap = hold.get();
+      snap = inventory.snapshot();
       const Decision again = responder.decide(request, arrival, *snap);
       if (again.kind == Decision::Kind::reply || again.kind == Decision::Kind::drop) {
-        carry_out(again, request, arrival, snap, hold);
+        carry_out(again, request, arrival, snap);
       }
       return;
     }
@@ -381,11 +384,7 @@ void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
   tx_to[i].sin_addr.s_addr = htonl(route.address.value());
   tx_iov[i] = {tx[i].data(), tx[i].size()};
   auto& h = tx_msgs[i].msg_hdr;
-  h = {};
-  h.msg_name = &tx_to[i];
-  h.msg_namelen = sizeof tx_to[i];
-  h.msg_iov = &tx_iov[i];
-  h.msg_iovlen = 1;
+  h = single_buffer(tx_to[i], tx_iov[i]);
   // Broadcasts and first unicasts leave by the interface the request came in on.
   if (route.kind != Route::Kind::relay && route.kind != Route::Kind::client_ciaddr &&
       route.interface_index != 0) {
