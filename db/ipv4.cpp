@@ -1,6 +1,7 @@
 #include "db/ipv4.hpp"
 
 #include <charconv>
+#include <stdexcept>
 
 namespace bk::db {
 
@@ -36,6 +37,29 @@ std::string Ipv4::str() const {
   const auto b = bytes();
   return std::to_string(b[0]) + '.' + std::to_string(b[1]) + '.' + std::to_string(b[2]) + '.' +
          std::to_string(b[3]);
+}
+
+Endpoint Endpoint::parse(std::string_view text, std::uint16_t default_port, std::string_view what) {
+  const auto fail = [&](std::string_view why) {
+    return std::runtime_error(std::string(what) + " " + std::string(text) + ": " + std::string(why));
+  };
+  std::string_view host = text;
+  Endpoint e;
+  e.port = default_port;
+  if (const auto colon = text.rfind(':'); colon != std::string_view::npos) {
+    host = text.substr(0, colon);
+    const auto p = text.substr(colon + 1);
+    unsigned v = 0;
+    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
+    if (ec != std::errc{} || end != p.data() + p.size() || v == 0 || v > 65535) {
+      throw fail("the port must be 1 to 65535");
+    }
+    e.port = static_cast<std::uint16_t>(v);
+  }
+  const auto addr = Ipv4::parse(host);
+  if (!addr) throw fail("expected ADDRESS[:PORT], e.g. 0.0.0.0:" + std::to_string(default_port));
+  e.address = *addr;
+  return e;
 }
 
 std::optional<Cidr> Cidr::parse(std::string_view text) {

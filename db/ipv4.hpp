@@ -30,6 +30,14 @@ class Ipv4 {
   std::uint32_t value_ = 0;
 };
 
+// ADDRESS[:PORT] as given to --bootp-listen and --tftp-listen.
+struct Endpoint {
+  Ipv4 address;
+  std::uint16_t port = 0;
+  // Throws std::runtime_error naming `what` (the flag) and the expected form.
+  static Endpoint parse(std::string_view text, std::uint16_t default_port, std::string_view what);
+};
+
 // A network: address plus prefix length, with no host bits set.
 class Cidr {
  public:

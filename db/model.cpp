@@ -36,6 +36,10 @@ std::optional<Role> parse_role(std::string_view s) {
   return parse_enum<Role>(kRoles, s);
 }
 
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 std::string utc_now() {
   // Written digit by digit: events take a timestamp each, and gmtime_r plus snprintf took a
   // lock and a format parse per event.

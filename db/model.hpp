@@ -112,5 +112,7 @@ struct ApiToken {
 
 // UTC now as "2026-12-04T15:32:26.123Z".
 std::string utc_now();
+// Seconds on the steady clock, for rate limits, caches and timers.
+double monotonic_seconds();
 
 }  // namespace bk::db

@@ -33,6 +33,12 @@ const Subnet* Snapshot::subnet_containing(Ipv4 ip) const {
   return nullptr;
 }
 
+const Image* Snapshot::image_for(const Machine& m) const {
+  if (m.image_id) return image(*m.image_id);
+  const Subnet* s = subnet(m.subnet_id);
+  return s != nullptr && s->default_image_id ? image(*s->default_image_id) : nullptr;
+}
+
 const Image* Snapshot::image(Id id) const {
   const auto it = images_.find(id);
   return it == images_.end() ? nullptr : &it->second;

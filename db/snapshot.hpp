@@ -25,6 +25,8 @@ class Snapshot {
   const Subnet* subnet_containing(Ipv4 ip) const;
   const Image* image(Id id) const;
   const Image* image_by_name(std::string_view name) const;
+  // The image a machine boots: its own, else its subnet's default; nullptr when neither is set.
+  const Image* image_for(const Machine& m) const;
 
   const std::unordered_map<Mac, Machine>& machines() const { return machines_; }
   const std::map<Id, Subnet>& subnets() const { return subnets_; }

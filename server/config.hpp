@@ -18,6 +18,9 @@ struct Config {
   std::string server_name;  // sname of replies; empty: this host's name
   bool tftp_enabled = true;
   std::string tftp_listen = "0.0.0.0:69";
+  int tftp_max_blksize = 1468;    // 1468: no IP fragmentation on Ethernet
+  int tftp_max_windowsize = 64;   // RFC 7440 windows of up to this many blocks
+  int tftp_max_transfers = 1000;  // more at once get an ERROR ("busy")
   bool api_enabled = true;
   std::string api_listen = "127.0.0.1:8067";
 };

@@ -2,6 +2,7 @@
 
 #include <utility>  // before Asio: Boost 1.74's coroutine support needs it with g++ 12
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
@@ -21,6 +22,7 @@
 #include "server/bootp/transport.hpp"
 #include "server/event_bus.hpp"
 #include "tftpd/image_root.hpp"
+#include "tftpd/server.hpp"
 
 namespace bk::server {
 namespace {
@@ -29,6 +31,34 @@ std::string host_name() {
   std::array<char, 256> buf{};
   if (::gethostname(buf.data(), buf.size() - 1) != 0) return "bootkeeper";
   return buf.data();
+}
+
+// The [tftp] limits, checked: a wrong value is refused at start, not met by a client later.
+tftp::ServerOptions tftp_options(const Config& c) {
+  const auto check = [](const char* key, int v, int lo, int hi) {
+    if (v < lo || v > hi) {
+      throw std::runtime_error(std::string("tftp.") + key + " = " + std::to_string(v) + ": must be " +
+                               std::to_string(lo) + " to " + std::to_string(hi));
+    }
+  };
+  check("max_blksize", c.tftp_max_blksize, 512, 65464);
+  check("max_windowsize", c.tftp_max_windowsize, 1, 64);
+  check("max_transfers", c.tftp_max_transfers, 1, 100000);
+  tftp::ServerOptions o;
+  o.listen = c.tftp_listen;
+  o.limits.max_blksize = static_cast<std::uint16_t>(c.tftp_max_blksize);
+  o.limits.max_windowsize = static_cast<std::uint16_t>(c.tftp_max_windowsize);
+  o.max_transfers = static_cast<std::size_t>(c.tftp_max_transfers);
+  return o;
+}
+
+// Each transfer holds a socket: allow as many descriptors as the hard limit permits.
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
 }
 
 }  // namespace
@@ -41,6 +71,7 @@ int run_daemon(const Config& config) {
                   config.images, config.images);
     return 1;
   }
+  raise_descriptor_limit();
   db::Inventory inventory(config.db);
   const tftp::ImageRoot images(config.images);
   const auto snap = inventory.snapshot();
@@ -59,11 +90,8 @@ int run_daemon(const Config& config) {
     settings.max_hops = static_cast<unsigned>(config.bootp_max_hops);
     // The transport's thread is the only caller: one cache, no lock.
     auto sizes = std::make_shared<tftp::SizeCache>(images, 2.0);
-    bootp::BootFiles files{[sizes](std::string_view path) {
-      const double now =
-          std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-      return sizes->size(path, now);
-    }};
+    bootp::BootFiles files{
+        [sizes](std::string_view path) { return sizes->size(path, db::monotonic_seconds()); }};
     bootp::TransportOptions topt;
     topt.listen = config.bootp_listen;
     topt.interfaces = config.interfaces;
@@ -74,10 +102,20 @@ int run_daemon(const Config& config) {
                  config.interfaces.empty() ? "" : " (interfaces restricted)");
   }
 
+  // TFTP runs on an io_context and thread of its own: a boot storm's blocks must not delay
+  // BOOTP replies, and the two services then use both cores.
+  boost::asio::io_context tftp_io;
+  tftp::ServerCounters tftp_counters;
+  std::unique_ptr<tftp::Server> tftp_server;
+  std::thread tftp_thread;
   if (config.tftp_enabled) {
-    spdlog::warn(
-        "TFTP server: not in this version yet; serve {} with tftp-hpa meanwhile (--no-tftp hides this)",
-        config.images);
+    tftp_server = std::make_unique<tftp::Server>(
+        tftp_io, tftp_options(config), images, [&inventory] { return inventory.snapshot(); },
+        [&events](db::Event e) { events.publish(std::move(e)); }, tftp_counters);
+    spdlog::info("TFTP: listening on {} (blksize up to {}, windows up to {}, {} transfers at once)",
+                 config.tftp_listen, config.tftp_max_blksize, config.tftp_max_windowsize,
+                 config.tftp_max_transfers);
+    tftp_thread = std::thread([&tftp_io] { tftp_io.run(); });
   }
   if (config.api_enabled) {
     spdlog::warn(
@@ -91,6 +129,7 @@ int run_daemon(const Config& config) {
     if (e) return;
     spdlog::info("signal {}: shutting down", sig);
     io.stop();
+    tftp_io.stop();
   });
 
   // Another process (a second daemon, `inventory import`) may write the same file. Watched from
@@ -113,6 +152,9 @@ int run_daemon(const Config& config) {
 
   spdlog::info("bootkeeperd ready (pid {})", ::getpid());
   io.run();
+  tftp_io.stop();
+  if (tftp_thread.joinable()) tftp_thread.join();
+  tftp_server.reset();
   watcher.request_stop();
   watcher.join();
   bootp.reset();
@@ -123,9 +165,14 @@ int run_daemon(const Config& config) {
       drops += " " + std::string(bootp::to_string(static_cast<bootp::Drop>(i))) + "=" + std::to_string(n);
     }
   }
-  spdlog::info("bootkeeperd stopped: BOOTP {} received, {} replied, dropped:{}; {} events written, {} lost",
-               bootp_counters.received.load(), bootp_counters.replied.load(), drops.empty() ? " none" : drops,
-               events.written(), events.lost());
+  spdlog::info(
+      "bootkeeperd stopped: BOOTP {} received, {} replied, dropped:{}; TFTP {} requests, {} finished, {} "
+      "failed, "
+      "{} refused, {} busy, {} MB sent; {} events written, {} lost",
+      bootp_counters.received.load(), bootp_counters.replied.load(), drops.empty() ? " none" : drops,
+      tftp_counters.requests.load(), tftp_counters.finished.load(), tftp_counters.failed.load(),
+      tftp_counters.refused.load(), tftp_counters.busy.load(), tftp_counters.bytes.load() >> 20,
+      events.written(), events.lost());
   return 0;
 }
 

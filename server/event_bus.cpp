@@ -9,36 +9,6 @@
 #include <spdlog/spdlog.h>
 
 namespace bk::server {
-namespace {
-
-void append_escaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(ch);
-    } else if (c < 0x20 || c >= 0x7f) {
-      out += "\\u00";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    } else {
-      out.push_back(ch);
-    }
-  }
-}
-
-}  // namespace
-
-EventDetail& EventDetail::add(std::string_view key, std::string_view value) {
-  if (text_.size() > 1) text_.push_back(',');
-  text_.push_back('"');
-  append_escaped(text_, key);
-  text_ += "\":\"";
-  append_escaped(text_, value);
-  text_.push_back('"');
-  return *this;
-}
 
 EventBus::EventBus(db::Inventory& inventory, std::size_t capacity)
     : inventory_(inventory), capacity_(capacity), worker_([this] { run(); }) {}

@@ -13,21 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "db/event_detail.hpp"
 #include "db/inventory.hpp"
 
 namespace bk::server {
-
-// The detail object of an event, written without a JSON library on the packet path. Values are
-// escaped so that any bytes a client sent (host names, vendor classes) stay data: quotes,
-// backslashes, control characters and bytes over 0x7f become escapes.
-class EventDetail {
- public:
-  EventDetail& add(std::string_view key, std::string_view value);
-  std::string str() const { return text_ + "}"; }
-
- private:
-  std::string text_ = "{";
-};
 
 class EventBus {
  public:

@@ -71,7 +71,7 @@ ImageRoot::ImageRoot(const std::string& path) : path_(path) {
   }
 }
 
-UniqueFd ImageRoot::open(std::string_view name, std::string& why) const {
+UniqueFd ImageRoot::open(std::string_view name, std::string& why, bool* missing) const {
   const auto rel = normalize_request_path(name, why);
   if (!rel) return {};
   open_how how{};
@@ -79,6 +79,7 @@ UniqueFd ImageRoot::open(std::string_view name, std::string& why) const {
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   const long fd = ::syscall(SYS_openat2, dir_.get(), rel->c_str(), &how, sizeof how);
   if (fd < 0) {
+    if (missing != nullptr) *missing = errno == ENOENT || errno == ENOTDIR;
     why = errno == EXDEV ? "path leads outside the image root" : std::strerror(errno);
     return {};
   }

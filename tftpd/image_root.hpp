@@ -42,8 +42,9 @@ class ImageRoot {
   explicit ImageRoot(const std::string& path);
   const std::string& path() const { return path_; }
 
-  // Opens a regular file beneath the root for reading; an invalid fd with `why` set otherwise.
-  UniqueFd open(std::string_view name, std::string& why) const;
+  // Opens a regular file beneath the root for reading; an invalid fd with `why` set otherwise,
+  // and `missing` set when the reason is only that no such file exists.
+  UniqueFd open(std::string_view name, std::string& why, bool* missing = nullptr) const;
   // Size of a regular file beneath the root.
   std::optional<std::uint64_t> size(std::string_view name) const;
 

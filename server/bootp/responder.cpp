@@ -198,10 +198,7 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
   Decision d;
   d.machine = &m;
   const db::Subnet* subnet = snap.subnet(m.subnet_id);
-  const db::Image* image = m.image_id ? snap.image(*m.image_id) : nullptr;
-  if (image == nullptr && subnet != nullptr && subnet->default_image_id) {
-    image = snap.image(*subnet->default_image_id);
-  }
+  const db::Image* image = snap.image_for(m);
 
   // RFC 951 §7.2: no name or a generic one gets the machine's own boot file; another image's
   // name gets that image's file; a path in the store is served as asked; anything else is for

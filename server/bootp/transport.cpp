@@ -43,30 +43,12 @@ struct alignas(cmsghdr) ControlBuffer {
 };
 
 sockaddr_in parse_listen(const std::string& text) {
-  std::string host = text;
-  std::uint16_t port = 67;
-  if (const auto colon = text.rfind(':'); colon != std::string::npos) {
-    host = text.substr(0, colon);
-    const auto p = std::string_view(text).substr(colon + 1);
-    unsigned v = 0;
-    const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (ec != std::errc{} || end != p.data() + p.size() || v == 0 || v > 65535) {
-      throw std::runtime_error("--bootp-listen " + text + ": the port must be 1 to 65535");
-    }
-    port = static_cast<std::uint16_t>(v);
-  }
-  const auto addr = db::Ipv4::parse(host);
-  if (!addr)
-    throw std::runtime_error("--bootp-listen " + text + ": expected ADDRESS[:PORT], e.g. 0.0.0.0:67");
+  const auto e = db::Endpoint::parse(text, 67, "--bootp-listen");
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(addr->value());
+  sa.sin_port = htons(e.port);
+  sa.sin_addr.s_addr = htonl(e.address.value());
   return sa;
-}
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 std::string_view route_name(Route::Kind k) {
@@ -151,7 +133,7 @@ struct Transport::Impl {
   bool add_arp_entry(const Route& route, const Packet& reply);
   void coalesce(std::size_t from);
   void flush();
-  void event(const char* kind, const Packet& request, server::EventDetail detail,
+  void event(const char* kind, const Packet& request, db::EventDetail detail,
              std::optional<db::Ipv4> ip = {});
 };
 
@@ -251,7 +233,7 @@ void Transport::Impl::handle(std::size_t i, std::shared_ptr<const db::Snapshot>&
     return;
   }
   const Packet& request = *decoded.packet;
-  if (request.op == kBootRequest && !limiter.allow(request.mac(), now_seconds())) {
+  if (request.op == kBootRequest && !limiter.allow(request.mac(), db::monotonic_seconds())) {
     counters.drop(Drop::rate_limited);
     return;
   }
@@ -269,9 +251,9 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
   switch (d.kind) {
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
-      if (reply_events.check_and_mark(request.mac(), now_seconds())) return;
+      if (reply_events.check_and_mark(request.mac(), db::monotonic_seconds())) return;
       event("bootp.reply", request,
-            server::EventDetail()
+            db::EventDetail()
                 .add("hostname", d.machine->hostname)
                 .add("file", d.reply.file_text())
                 .add("route", route_name(d.route.kind))
@@ -291,13 +273,12 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       }
       if (!bound) {
         counters.drop(Drop::pool_exhausted);
-        event("bootp.pool_exhausted", request,
-              server::EventDetail().add("note", "the pool has no free address"));
+        event("bootp.pool_exhausted", request, db::EventDetail().add("note", "the pool has no free address"));
         spdlog::warn("{}: pool exhausted; no address for it", request.mac().str());
         return;
       }
       counters.pool_bindings.fetch_add(1, std::memory_order_relaxed);
-      event("bootp.pool_bind", request, server::EventDetail().add("hostname", bound->hostname), bound->ip);
+      event("bootp.pool_bind", request, db::EventDetail().add("hostname", bound->hostname), bound->ip);
       snap = inventory.snapshot();
       const Decision again = responder.decide(request, arrival, *snap);
       if (again.kind == Decision::Kind::reply || again.kind == Decision::Kind::drop) {
@@ -315,7 +296,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       if (const auto arch = request.options.u16(93)) s.client_arch = *arch;
       events.sighted(std::move(s));
       event("bootp.unknown", request,
-            server::EventDetail()
+            db::EventDetail()
                 .add("note", d.note)
                 .add("vendor_class", request.options.text(60))
                 .add("client_hostname", request.options.text(12)));
@@ -324,12 +305,12 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
     case Decision::Kind::drop:
       counters.drop(d.drop);
       if (d.drop == Drop::disabled || d.drop == Drop::unknown_file || d.drop == Drop::wrong_segment)
-        event("bootp.refused", request, server::EventDetail().add("note", d.note));
+        event("bootp.refused", request, db::EventDetail().add("note", d.note));
       return;
   }
 }
 
-void Transport::Impl::event(const char* kind, const Packet& request, server::EventDetail detail,
+void Transport::Impl::event(const char* kind, const Packet& request, db::EventDetail detail,
                             std::optional<db::Ipv4> ip) {
   db::Event e;
   e.kind = kind;

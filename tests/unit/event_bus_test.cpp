@@ -53,7 +53,7 @@ TEST(EventBus, AFullQueueCountsWhatItLoses) {
 
 TEST(EventDetail, EscapesWhatClientsSend) {
   const std::string text =
-      server::EventDetail().add("hostname", "ws\"01\\").add("vendor", std::string("PXE\x01\xff", 5)).str();
+      db::EventDetail().add("hostname", "ws\"01\\").add("vendor", std::string("PXE\x01\xff", 5)).str();
   const auto j = nlohmann::json::parse(text);  // valid JSON whatever the bytes were
   EXPECT_EQ(j["hostname"], "ws\"01\\");
   EXPECT_EQ(j["vendor"], "PXE\u0001\u00ff");

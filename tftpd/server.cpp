@@ -1,0 +1,413 @@
+#include "tftpd/server.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <unordered_map>
+#include <vector>
+
+#include "db/event_detail.hpp"
+#include "tftpd/codec.hpp"
+#include "tftpd/file_source.hpp"
+
+namespace bk::tftp {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+
+std::uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+sockaddr_in to_sockaddr(db::Ipv4 a, std::uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(a.value());
+  return sa;
+}
+
+db::Ipv4 address_of(const sockaddr_in& sa) {
+  return db::Ipv4(ntohl(sa.sin_addr.s_addr));
+}
+
+std::string endpoint_text(const sockaddr_in& sa) {
+  return address_of(sa).str() + ":" + std::to_string(ntohs(sa.sin_port));
+}
+
+// A UDP socket bound to `local` (port 0: an ephemeral one); -1 with errno set on failure.
+int bound_socket(db::Ipv4 local) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  const sockaddr_in sa = to_sockaddr(local, 0);
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+    const int e = errno;
+    ::close(fd);
+    errno = e;
+    return -1;
+  }
+  return fd;
+}
+
+struct alignas(cmsghdr) Control {
+  std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> bytes;
+};
+
+constexpr std::size_t max_packet = 65536;
+
+}  // namespace
+
+struct Session {
+  Session(asio::io_context& io, int fd) : socket(io), timer(io) { socket.assign(udp::v4(), fd); }
+  udp::socket socket;
+  asio::steady_timer timer;
+  std::optional<Transfer> transfer;
+  Agreed agreed;
+  Content content;
+  std::string file;
+  sockaddr_in client{};
+  std::optional<db::Mac> mac;
+  std::uint64_t started_ms = 0;
+  bool done = false;
+};
+
+struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
+  Impl(asio::io_context& io_, const ServerOptions& o, const ImageRoot& root, Snapshots s, Events e,
+       ServerCounters& c)
+      : io(io_),
+        options(o),
+        files(root),
+        snapshots(std::move(s)),
+        events(std::move(e)),
+        counters(c),
+        main(io_) {
+    scratch.resize(std::size_t{options.limits.max_windowsize} *
+                   std::max<std::size_t>(options.limits.max_blksize, 512));
+    headers.resize(options.limits.max_windowsize);
+    inbox.resize(max_packet);
+  }
+
+  void bind() {
+    const auto ep = db::Endpoint::parse(options.listen, 69, "--tftp-listen");
+    listen_address = ep.address;
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+      throw std::runtime_error(std::string("TFTP: cannot create a socket: ") + std::strerror(errno));
+    const int on = 1;
+    ::setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+    const sockaddr_in sa = to_sockaddr(ep.address, ep.port);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+      const int e = errno;
+      ::close(fd);
+      throw std::runtime_error("TFTP: cannot listen on " + options.listen + ": " + std::strerror(e) +
+                               (e == EADDRINUSE ? " (another TFTP server runs: stop it, or pass --no-tftp)"
+                                : e == EACCES   ? " (port 69 needs root or CAP_NET_BIND_SERVICE)"
+                                                : ""));
+    }
+    sockaddr_in bound{};
+    socklen_t len = sizeof bound;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
+    port = ntohs(bound.sin_port);
+    main.assign(udp::v4(), fd);
+  }
+
+  void wait_requests() {
+    main.async_wait(udp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+      if (ec) return;
+      self->read_requests();
+      self->wait_requests();
+    });
+  }
+
+  void read_requests() {
+    for (int i = 0; i < 64; ++i) {
+      sockaddr_in from{};
+      Control control{};
+      iovec iov{inbox.data(), inbox.size()};
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof from;
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.bytes.data();
+      msg.msg_controllen = control.bytes.size();
+      const ssize_t n = ::recvmsg(main.native_handle(), &msg, 0);
+      if (n < 0) return;  // EAGAIN, or an error the next wake retries
+      db::Ipv4 local = listen_address;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo info{};
+          std::memcpy(&info, CMSG_DATA(c), sizeof info);
+          local = db::Ipv4(ntohl(info.ipi_spec_dst.s_addr));
+        }
+      }
+      try {
+        on_request(std::span(inbox.data(), static_cast<std::size_t>(n)), from, local);
+      } catch (const std::exception& ex) {
+        publish("tftp.error", from, std::nullopt,
+                db::EventDetail().add("why", std::string("internal error: ") + ex.what()));
+      }
+    }
+  }
+
+  // An ERROR from a fresh port: requests are answered from the transfer's own TID.
+  void refuse(const sockaddr_in& client, db::Ipv4 local, ErrorCode code, std::string_view message) {
+    const int fd = bound_socket(local);
+    if (fd < 0) return;
+    std::vector<std::uint8_t> out;
+    encode_error(out, code, message);
+    ::sendto(fd, out.data(), out.size(), 0, reinterpret_cast<const sockaddr*>(&client), sizeof client);
+    ::close(fd);
+  }
+
+  void on_request(std::span<const std::uint8_t> bytes, const sockaddr_in& from, db::Ipv4 local) {
+    if (from.sin_port == 0) return;
+    const Decoded d = decode(bytes);
+    if (const auto* bad = std::get_if<Malformed>(&d)) {
+      ++counters.malformed;
+      // A request we cannot read is answered (RFC 1350: error 4); anything else is silence.
+      if (bytes.size() >= 2 && bytes[0] == 0 && (bytes[1] == 1 || bytes[1] == 2)) {
+        refuse(from, local, ErrorCode::illegal_operation, "malformed request: " + bad->why);
+      }
+      return;
+    }
+    const auto* req = std::get_if<Request>(&std::get<Packet>(d));
+    if (req == nullptr) {
+      ++counters.malformed;  // DATA, ACK, ERROR or OACK to port 69 belong to no transfer
+      return;
+    }
+    ++counters.requests;
+    const std::string file = req->filename.substr(0, 256);
+    const auto refuse_with = [&](ErrorCode code, const std::string& why) {
+      ++counters.refused;
+      refuse(from, local, code, why);
+      publish("tftp.error", from, std::nullopt, db::EventDetail().add("file", file).add("why", why));
+    };
+    if (req->op == Opcode::wrq) {
+      return refuse_with(ErrorCode::access_violation,
+                         "write requests are refused: images are uploaded through the REST API");
+    }
+    if (req->mode != "octet" && req->mode != "netascii") {
+      return refuse_with(ErrorCode::illegal_operation,
+                         "transfer mode \"" + req->mode.substr(0, 32) + "\" is not supported: use octet");
+    }
+    if (sessions.size() >= options.max_transfers) {
+      ++counters.busy;
+      refuse(from, local, ErrorCode::not_defined,
+             "server busy: " + std::to_string(sessions.size()) + " transfers running, try again");
+      return;
+    }
+    const auto snap = snapshots();
+    auto opened = files.open(req->filename, req->mode == "netascii", *snap, address_of(from));
+    if (const auto* no = std::get_if<Refusal>(&opened)) return refuse_with(no->code, no->why);
+
+    const int fd = bound_socket(local);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&from), sizeof from) != 0) {
+      if (fd >= 0) ::close(fd);
+      return refuse_with(ErrorCode::not_defined,
+                         std::string("server cannot open a socket: ") + std::strerror(errno));
+    }
+    auto s = std::make_shared<Session>(io, fd);
+    s->content = std::move(std::get<Content>(opened));
+    s->file = file;
+    s->client = from;
+    if (s->content.machine != nullptr) {
+      s->mac = s->content.machine->mac;
+    } else if (const db::Machine* m = snap->machine_by_ip(address_of(from))) {
+      s->mac = m->mac;
+    }
+    s->content.machine = nullptr;  // it points into `snap`, which this session does not keep
+    s->agreed = negotiate(req->options, s->content.size, options.limits);
+    s->transfer.emplace(s->agreed, s->content.size, options.limits);
+    s->started_ms = now_ms();
+    sessions.emplace(s.get(), s);
+    ++counters.started;
+    db::EventDetail detail;
+    detail.add("file", file).add("size", s->content.size).add("blksize", std::uint64_t{s->agreed.blksize});
+    if (s->agreed.windowsize > 1) detail.add("windowsize", std::uint64_t{s->agreed.windowsize});
+    if (s->content.generated()) detail.add("generated", "yes");
+    publish("tftp.start", from, s->mac, detail);
+    act(s, s->transfer->start(now_ms()));
+    if (!s->done) wait_packets(s);
+  }
+
+  void wait_packets(const std::shared_ptr<Session>& s) {
+    s->socket.async_wait(udp::socket::wait_read,
+                         [self = shared_from_this(), s](const boost::system::error_code& ec) {
+                           if (ec || s->done) return;
+                           self->read_packets(s);
+                           if (!s->done) self->wait_packets(s);
+                         });
+  }
+
+  void read_packets(const std::shared_ptr<Session>& s) {
+    for (int i = 0; i < 16 && !s->done; ++i) {
+      const ssize_t n = ::recv(s->socket.native_handle(), inbox.data(), inbox.size(), 0);
+      if (n < 0) return;
+      const Decoded d = decode(std::span(inbox.data(), static_cast<std::size_t>(n)));
+      if (const auto* p = std::get_if<Packet>(&d)) act(s, s->transfer->on_packet(*p, now_ms()));
+    }
+  }
+
+  void arm(const std::shared_ptr<Session>& s, std::uint32_t ms) {
+    s->timer.expires_after(std::chrono::milliseconds(ms));
+    s->timer.async_wait([self = shared_from_this(), s](const boost::system::error_code& ec) {
+      if (ec || s->done) return;
+      ++self->counters.retransmissions;
+      self->act(s, s->transfer->on_timeout(now_ms()));
+    });
+  }
+
+  void send(const std::shared_ptr<Session>& s, const std::vector<std::uint8_t>& packet) {
+    ::send(s->socket.native_handle(), packet.data(), packet.size(), 0);
+  }
+
+  // DATA blocks [first, first+count) in one read and one sendmmsg.
+  bool send_blocks(const std::shared_ptr<Session>& s, std::uint64_t first, std::uint32_t count) {
+    const Transfer& t = *s->transfer;
+    std::uint64_t total = 0;
+    for (std::uint32_t i = 0; i < count; ++i)
+      total += t.block_length(first + i);
+    if (total > scratch.size()) return false;
+    if (!s->content.read(t.block_offset(first), std::span(scratch.data(), total))) return false;
+    std::array<mmsghdr, 64> msgs{};
+    std::array<std::array<iovec, 2>, 64> iovs{};
+    std::size_t offset = 0;
+    const std::uint32_t n = std::min<std::uint32_t>(count, 64);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint32_t len = t.block_length(first + i);
+      encode_data_header(headers[i].data(), static_cast<std::uint16_t>(first + i));
+      iovs[i][0] = {headers[i].data(), 4};
+      iovs[i][1] = {scratch.data() + offset, len};
+      msgs[i].msg_hdr.msg_iov = iovs[i].data();
+      msgs[i].msg_hdr.msg_iovlen = 2;
+      offset += len;
+    }
+    // A full send buffer loses the rest of the window; the timer sends it again.
+    const int sent = ::sendmmsg(s->socket.native_handle(), msgs.data(), n, 0);
+    if (sent > 0) {
+      std::uint64_t bytes = 0;
+      for (int i = 0; i < sent; ++i)
+        bytes += t.block_length(first + static_cast<std::uint64_t>(i));
+      counters.bytes += bytes;
+    }
+    return true;
+  }
+
+  void act(const std::shared_ptr<Session>& s, const Actions& a) {
+    if (a.send_error) {
+      std::vector<std::uint8_t> out;
+      encode_error(out, *a.send_error, a.error_message);
+      send(s, out);
+    }
+    if (a.send_oack) {
+      std::vector<std::uint8_t> out;
+      encode_oack(out, s->agreed.oack);
+      send(s, out);
+    }
+    if (a.count > 0 && !send_blocks(s, a.first, a.count)) {
+      std::vector<std::uint8_t> out;
+      encode_error(out, ErrorCode::not_defined, "the file changed while it was being sent");
+      send(s, out);
+      return finish(s, false, "the file became shorter while it was being sent");
+    }
+    if (a.arm_timer_ms > 0) arm(s, a.arm_timer_ms);
+    if (a.end == Actions::End::done) finish(s, true, a.why);
+    if (a.end == Actions::End::failed) finish(s, false, a.why);
+  }
+
+  void finish(const std::shared_ptr<Session>& s, bool ok, const std::string& why) {
+    if (s->done) return;
+    s->done = true;
+    const double seconds = static_cast<double>(now_ms() - s->started_ms) / 1000.0;
+    db::EventDetail detail;
+    detail.add("file", s->file);
+    if (ok) {
+      ++counters.finished;
+      detail.add("bytes", s->content.size).add("seconds", seconds);
+      detail.add("blksize", std::uint64_t{s->agreed.blksize})
+          .add("windowsize", std::uint64_t{s->agreed.windowsize});
+      detail.add("retransmissions", s->transfer->retransmissions());
+      if (!why.empty()) detail.add("note", why);
+    } else {
+      ++counters.failed;
+      const std::uint64_t sent = std::min(s->transfer->acked() * s->agreed.blksize, s->content.size);
+      detail.add("why", why).add("bytes_acknowledged", sent).add("seconds", seconds);
+    }
+    publish(ok ? "tftp.finish" : "tftp.error", s->client, s->mac, detail);
+    boost::system::error_code ignored;
+    s->timer.cancel();
+    s->socket.close(ignored);
+    sessions.erase(s.get());
+  }
+
+  void publish(const char* kind, const sockaddr_in& client, std::optional<db::Mac> mac,
+               const db::EventDetail& d) {
+    if (!events) return;
+    db::Event e;
+    e.kind = kind;
+    e.mac = mac;
+    e.ip = address_of(client);
+    e.detail = db::EventDetail(d).add("client", endpoint_text(client)).str();
+    events(std::move(e));
+  }
+
+  void stop() {
+    boost::system::error_code ignored;
+    main.close(ignored);
+    auto all = sessions;
+    for (auto& [p, s] : all) {
+      s->done = true;
+      s->timer.cancel();
+      s->socket.close(ignored);
+    }
+    sessions.clear();
+  }
+
+  asio::io_context& io;
+  ServerOptions options;
+  FileSource files;
+  Snapshots snapshots;
+  Events events;
+  ServerCounters& counters;
+  udp::socket main;
+  db::Ipv4 listen_address;
+  std::uint16_t port = 0;
+  std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
+  std::vector<std::uint8_t> scratch;
+  std::vector<std::array<std::uint8_t, 4>> headers;
+  std::vector<std::uint8_t> inbox;
+};
+
+Server::Server(asio::io_context& io, const ServerOptions& options, const ImageRoot& root, Snapshots snapshots,
+               Events events, ServerCounters& counters)
+    : impl_(std::make_shared<Impl>(io, options, root, std::move(snapshots), std::move(events), counters)) {
+  if (options.limits.max_windowsize > 64) throw std::runtime_error("TFTP: the window limit is 64 blocks");
+  impl_->bind();
+  impl_->wait_requests();
+}
+
+Server::~Server() {
+  impl_->stop();
+}
+
+std::uint16_t Server::port() const {
+  return impl_->port;
+}
+std::size_t Server::active() const {
+  return impl_->sessions.size();
+}
+
+}  // namespace bk::tftp
