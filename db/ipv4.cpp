@@ -51,8 +51,8 @@ Endpoint Endpoint::parse(std::string_view text, std::uint16_t default_port, std:
     const auto p = text.substr(colon + 1);
     unsigned v = 0;
     const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), v);
-    if (ec != std::errc{} || end != p.data() + p.size() || v == 0 || v > 65535) {
-      throw fail("the port must be 1 to 65535");
+    if (ec != std::errc{} || end != p.data() + p.size() || v > 65535) {
+      throw fail("the port must be 0 (any free port) to 65535");
     }
     e.port = static_cast<std::uint16_t>(v);
   }

@@ -5,6 +5,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/document.hpp"
+#include "db/draft.hpp"
+#include "db/snapshot.hpp"
+
 namespace bk::test {
 
 inline nlohmann::json lab_document() {
@@ -19,6 +23,15 @@ inline nlohmann::json lab_document() {
                  {"mac": "52:54:00:12:34:57", "hostname": "ws02", "ip": "198.18.0.51", "image": "lab-bios",
                   "group": "room-a", "enabled": false}]
   })");
+}
+
+// A Snapshot of `doc`, built in memory through the same rules as an import.
+inline db::Snapshot snapshot_of(const nlohmann::json& doc, std::uint64_t generation = 1) {
+  db::Snapshot empty;
+  db::Draft d(empty, "2026-12-04T00:00:00.000Z");
+  const auto report = db::import_document(d, doc);
+  if (!report.ok()) throw std::runtime_error(report.to_json().dump());
+  return std::move(d).finish(generation);
 }
 
 class TempDir {
