@@ -4,8 +4,15 @@
 #include <iostream>
 #include <sstream>
 
+#include <cstdlib>
+#include <filesystem>
+#include <iomanip>
+
+#include "db/digest.hpp"
 #include "db/document.hpp"
 #include "db/legacy_import.hpp"
+#include "server/process.hpp"
+#include "tftpd/generated.hpp"
 
 namespace bk::server {
 namespace {
@@ -142,6 +149,91 @@ int db_check(db::Inventory& inv, std::ostream& out) {
                                "repair with the sqlite3 shell")
       << "\n";
   return r.problems.empty() ? 0 : 1;
+}
+
+int check_boot(db::Inventory& inv, const std::string& mac_text, const std::string& server, std::ostream& out,
+               std::ostream& err) {
+  const auto mac = db::Mac::parse(mac_text);
+  if (!mac) {
+    err << "bootkeeperd: " << mac_text << " is not a MAC address; write it as " << db::Mac::kAcceptedForms
+        << "\n";
+    return 2;
+  }
+  const auto ep = db::Endpoint::parse(server, 69, "--server");
+  const std::string host = ep.address.is_zero() ? "127.0.0.1" : ep.address.str();
+  const auto snap = inv.snapshot();
+  const db::Machine* m = snap->machine_by_mac(*mac);
+  if (m == nullptr) {
+    err << "bootkeeperd: no machine with MAC " << mac->str()
+        << " in the inventory: register it first (bootkeeperd inventory import)\n";
+    return 1;
+  }
+  const db::Subnet* subnet = snap->subnet(m->subnet_id);
+  const db::Image* image = snap->image_for(*m);
+  out << m->hostname << " " << m->mac.str() << " " << m->ip.str() << " subnet "
+      << (subnet != nullptr ? subnet->name : "?") << " image "
+      << (image != nullptr ? image->name + " (" + std::string(db::to_string(image->kind)) + ")" : "none")
+      << "\n";
+  if (!m->enabled) {
+    out << "would NOT boot: the machine is disabled, so the BOOTP server does not answer it\n";
+    return 1;
+  }
+  const auto steps = tftp::boot_sequence(*m, *snap);
+  if (steps.empty()) {
+    out << "would NOT boot: neither the machine nor its subnet names an image\n";
+    return 1;
+  }
+
+  std::string tmpl = (std::filesystem::temp_directory_path() / "bk-check-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    err << "bootkeeperd: cannot make a temporary folder in " << std::filesystem::temp_directory_path()
+        << "\n";
+    return 1;
+  }
+  const std::filesystem::path dir(tmpl);
+  std::size_t failed = 0;
+  bool server_silent = false;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const auto& step = steps[i];
+    if (server_silent) {
+      ++failed;
+      out << std::left << std::setw(5) << "FAIL" << std::setw(16) << step.what << std::setw(40) << step.path
+          << " not tried: the server did not answer\n";
+      continue;
+    }
+    const auto local = dir / std::to_string(i);
+    // tftp-hpa reports a refused file on its output with exit status 0, so the output decides.
+    const auto r = run_process({"tftp", host, std::to_string(ep.port)},
+                               "binary\ntimeout 5\nget " + step.path + " " + local.string() + "\nquit\n");
+    std::string problem;
+    if (r.status == 127) {
+      problem = "tftp-hpa's tftp client is not installed (apt-get install tftp-hpa)";
+    } else if (const auto e = r.output.find("Error code"); e != std::string::npos) {
+      problem = r.output.substr(e, r.output.find('\n', e) - e);
+    } else if (r.output.find("timed out") != std::string::npos) {
+      problem = "no answer from a TFTP server at " + host + ":" + std::to_string(ep.port);
+      server_silent = true;
+    } else if (r.status != 0 || !std::filesystem::exists(local)) {
+      problem = "tftp failed: " + r.output;
+    }
+    out << std::left << std::setw(5) << (problem.empty() ? "ok" : "FAIL") << std::setw(16) << step.what
+        << std::setw(40) << step.path;
+    if (problem.empty()) {
+      const auto bytes = read_all(local.string(), err).value_or("");
+      out << " " << bytes.size() << " bytes  sha256 " << db::sha256_hex(bytes) << "\n";
+    } else {
+      ++failed;
+      out << " " << problem << "\n";
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (failed == 0) {
+    out << "would boot: all " << steps.size() << " files fetched from " << host << ":" << ep.port << "\n";
+    return 0;
+  }
+  out << "would NOT boot: " << failed << " of " << steps.size() << " files could not be fetched\n";
+  return 1;
 }
 
 }  // namespace bk::server

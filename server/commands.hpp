@@ -20,4 +20,9 @@ int token_create(db::Inventory& inv, const std::string& name, const std::string&
                  std::ostream& err);
 int db_check(db::Inventory& inv, std::ostream& out);
 
+// "Would this machine boot?": fetches every file machine `mac` would fetch, from the running TFTP
+// server at `server` (ADDRESS[:PORT]), with tftp-hpa's client, and reports size and sha256 of each.
+int check_boot(db::Inventory& inv, const std::string& mac, const std::string& server, std::ostream& out,
+               std::ostream& err);
+
 }  // namespace bk::server

@@ -99,7 +99,17 @@ int main(int argc, char** argv) {
   dbcmd->require_subcommand(1);
   auto* check = dbcmd->add_subcommand("check", "integrity and foreign-key checks, row counts");
 
-  for (auto* sub : {inventory, imp, exp, token, tcreate, dbcmd, check})
+  auto* checkcmd = app.add_subcommand("check", "check what a machine would get");
+  checkcmd->require_subcommand(1);
+  std::string boot_mac;
+  std::string boot_server;
+  auto* boot = checkcmd->add_subcommand(
+      "boot", "fetch every file a machine would fetch from the running TFTP server (tftp-hpa's client)");
+  boot->add_option("--mac", boot_mac, "the machine's MAC address")->required();
+  boot->add_option("--server", boot_server,
+                   "TFTP server ADDRESS[:PORT] (default: --tftp-listen, 0.0.0.0 as 127.0.0.1)");
+
+  for (auto* sub : {inventory, imp, exp, token, tcreate, dbcmd, check, checkcmd, boot})
     sub->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
@@ -117,6 +127,11 @@ int main(int argc, char** argv) {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
     prepare_default_db_dir(config, f, config_file);
 
+    if (boot->parsed()) {
+      bk::db::Inventory inv(config.db);
+      return bk::server::check_boot(inv, boot_mac, boot_server.empty() ? config.tftp_listen : boot_server,
+                                    std::cout, std::cerr);
+    }
     if (app.got_subcommand(inventory) || app.got_subcommand(token) || app.got_subcommand(dbcmd)) {
       bk::db::Inventory inv(config.db);
       if (imp->parsed()) return bk::server::inventory_import(inv, import, std::cout, std::cerr);

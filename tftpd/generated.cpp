@@ -138,4 +138,37 @@ std::vector<std::string> generated_names(const db::Machine& m, const db::Snapsho
           mac_hyphen + ".ipxe"};
 }
 
+std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap) {
+  const db::Image* img = snap.image_for(m);
+  if (img == nullptr) return {};
+  std::vector<BootStep> steps;
+  const auto add = [&](const std::string& path, const char* what) {
+    if (path.empty()) return;
+    std::string rel = path.starts_with('/') ? path.substr(1) : path;
+    for (const auto& s : steps)
+      if (s.path == rel) return;
+    steps.push_back({rel, what});
+  };
+  add(img->boot_file, "boot file");
+  const auto names = generated_names(m, snap);
+  if (!names.empty()) {
+    if (img->kind == db::ImageKind::pxelinux) add(names[0], "pxelinux config");
+    if (img->kind == db::ImageKind::ipxe) add(names[3], "iPXE script");
+    add(img->kernel, "kernel");
+    add(img->initrd, "initrd");
+  }
+  return steps;
+}
+
+std::map<std::string, std::string> all_generated(const db::Snapshot& snap) {
+  std::map<std::string, std::string> files;
+  files["boot.ipxe"] = std::string(generic_boot_ipxe);
+  for (const auto& [mac, m] : snap.machines()) {
+    for (const auto& name : generated_names(m, snap)) {
+      if (auto g = generate(name, snap, std::nullopt)) files[name] = std::move(g->text);
+    }
+  }
+  return files;
+}
+
 }  // namespace bk::tftp

@@ -7,6 +7,7 @@
 //                                      script that chains to ${mac:hexhyp}.ipxe for others
 // Generated only for enabled machines whose image names a kernel; everything else is read from
 // the image root as usual. Pure: the same snapshot and name give the same text.
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,17 @@ std::optional<Generated> generate(std::string_view path, const db::Snapshot& sna
 // check and for materialising them on disk for another TFTP server). `pxelinux_dir` is the
 // folder of the image's boot file, where pxelinux looks for pxelinux.cfg.
 std::vector<std::string> generated_names(const db::Machine& m, const db::Snapshot& snap);
+
+// The files a machine fetches over TFTP when it boots, in order: what `check boot` fetches and
+// the preview shows. Empty when the machine has no image.
+struct BootStep {
+  std::string path;
+  std::string what;  // "boot file", "pxelinux config", "iPXE script", "kernel", "initrd"
+};
+std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap);
+
+// Every generated file of every machine, plus the generic boot.ipxe: name -> content. For a
+// TFTP server that only serves files from disk (tftp-hpa), which then get written there.
+std::map<std::string, std::string> all_generated(const db::Snapshot& snap);
 
 }  // namespace bk::tftp

@@ -80,7 +80,9 @@ UniqueFd ImageRoot::open(std::string_view name, std::string& why, bool* missing)
   const long fd = ::syscall(SYS_openat2, dir_.get(), rel->c_str(), &how, sizeof how);
   if (fd < 0) {
     if (missing != nullptr) *missing = errno == ENOENT || errno == ENOTDIR;
-    why = errno == EXDEV ? "path leads outside the image root" : std::strerror(errno);
+    why = errno == EXDEV                        ? "path leads outside the image root"
+          : errno == ENOENT || errno == ENOTDIR ? "no such file in the image root"
+                                                : std::strerror(errno);
     return {};
   }
   UniqueFd f(static_cast<int>(fd));

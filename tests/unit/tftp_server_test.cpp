@@ -182,7 +182,7 @@ TEST_F(ServerTest, GeneratedFileCarriesTheMachineInItsEvents) {
 TEST_F(ServerTest, RefusalsAreErrorsWithReasons) {
   start();
   Client c(server_->port());
-  EXPECT_EQ(c.fetch("missing"), "<error 1: No such file or directory>");
+  EXPECT_EQ(c.fetch("missing"), "<error 1: no such file in the image root>");
   EXPECT_EQ(c.fetch("../secret"), "<error 2: '..' in the file name>");
   c.request(Request{Opcode::wrq, "new.img", "octet", {}});
   const auto w = c.receive();
