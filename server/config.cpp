@@ -91,10 +91,11 @@ Config load_config_file(const std::string& path, Config c) {
     read_list(*t, "interfaces", c.interfaces, path);
   }
   if (const auto* t = section(root, "tftp", path)) {
-    refuse_unknown(*t, {"enabled", "listen", "max_blksize", "max_windowsize", "max_transfers"}, path,
-                   "tftp.");
+    refuse_unknown(*t, {"enabled", "listen", "backend", "max_blksize", "max_windowsize", "max_transfers"},
+                   path, "tftp.");
     read(*t, "enabled", c.tftp_enabled, path);
     read(*t, "listen", c.tftp_listen, path);
+    read(*t, "backend", c.tftp_backend, path);
     read(*t, "max_blksize", c.tftp_max_blksize, path);
     read(*t, "max_windowsize", c.tftp_max_windowsize, path);
     read(*t, "max_transfers", c.tftp_max_transfers, path);

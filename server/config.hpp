@@ -17,6 +17,7 @@ struct Config {
   int bootp_max_hops = 16;
   std::string server_name;  // sname of replies; empty: this host's name
   bool tftp_enabled = true;
+  std::string tftp_backend = "builtin";  // or "tftp-hpa": run and supervise in.tftpd instead
   std::string tftp_listen = "0.0.0.0:69";
   int tftp_max_blksize = 1468;    // 1468: no IP fragmentation on Ethernet
   int tftp_max_windowsize = 64;   // RFC 7440 windows of up to this many blocks

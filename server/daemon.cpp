@@ -21,6 +21,7 @@
 #include "db/inventory.hpp"
 #include "server/bootp/transport.hpp"
 #include "server/event_bus.hpp"
+#include "server/tftp_hpa.hpp"
 #include "tftpd/image_root.hpp"
 #include "tftpd/server.hpp"
 
@@ -50,6 +51,16 @@ tftp::ServerOptions tftp_options(const Config& c) {
   o.limits.max_windowsize = static_cast<std::uint16_t>(c.tftp_max_windowsize);
   o.max_transfers = static_cast<std::size_t>(c.tftp_max_transfers);
   return o;
+}
+
+void report(const Materializer::Result& r) {
+  if (r.written > 0 || r.removed > 0) {
+    spdlog::info("generated files for tftp-hpa: {} written, {} removed, {} unchanged", r.written, r.removed,
+                 r.unchanged);
+  }
+  for (const auto& name : r.kept) {
+    spdlog::warn("{} exists in the image root and was not written by bootkeeperd: left as it is", name);
+  }
 }
 
 // Each transfer holds a socket: allow as many descriptors as the hard limit permits.
@@ -108,7 +119,15 @@ int run_daemon(const Config& config) {
   tftp::ServerCounters tftp_counters;
   std::unique_ptr<tftp::Server> tftp_server;
   std::thread tftp_thread;
-  if (config.tftp_enabled) {
+  std::unique_ptr<Materializer> materializer;
+  std::unique_ptr<Supervisor> in_tftpd;
+  if (config.tftp_enabled && config.tftp_backend == "tftp-hpa") {
+    materializer = std::make_unique<Materializer>(config.images);
+    report(materializer->update(*inventory.snapshot()));
+    in_tftpd = std::make_unique<Supervisor>(
+        in_tftpd_command(config.images, config.tftp_listen, config.tftp_max_blksize));
+    spdlog::info("TFTP: tftp-hpa's in.tftpd serves {} on {}", config.images, config.tftp_listen);
+  } else if (config.tftp_enabled) {
     tftp_server = std::make_unique<tftp::Server>(
         tftp_io, tftp_options(config), images, [&inventory] { return inventory.snapshot(); },
         [&events](db::Event e) { events.publish(std::move(e)); }, tftp_counters);
@@ -134,7 +153,8 @@ int run_daemon(const Config& config) {
 
   // Another process (a second daemon, `inventory import`) may write the same file. Watched from
   // a thread of its own: rebuilding a large Snapshot must not hold up the packet paths.
-  std::jthread watcher([&inventory](const std::stop_token& stop) {
+  std::jthread watcher([&inventory, &materializer](const std::stop_token& stop) {
+    std::uint64_t materialized = inventory.snapshot()->generation();
     std::mutex m;
     std::condition_variable_any cv;
     while (!stop.stop_requested()) {
@@ -143,6 +163,10 @@ int run_daemon(const Config& config) {
       try {
         if (inventory.refresh()) {
           spdlog::info("inventory changed on disk: now {} machines", inventory.snapshot()->machines().size());
+        }
+        if (const auto now = inventory.snapshot(); materializer && now->generation() != materialized) {
+          report(materializer->update(*now));
+          materialized = now->generation();
         }
       } catch (const std::exception& ex) {
         spdlog::warn("inventory refresh failed: {}", ex.what());
@@ -155,6 +179,7 @@ int run_daemon(const Config& config) {
   tftp_io.stop();
   if (tftp_thread.joinable()) tftp_thread.join();
   tftp_server.reset();
+  if (in_tftpd) in_tftpd->stop();
   watcher.request_stop();
   watcher.join();
   bootp.reset();

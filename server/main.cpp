@@ -17,7 +17,7 @@ namespace {
 
 // Flags given on the command line; each one that is set wins over the config file.
 struct Flags {
-  std::optional<std::string> db, images, log_level, bootp_listen, tftp_listen, api_listen;
+  std::optional<std::string> db, images, log_level, bootp_listen, tftp_listen, tftp_backend, api_listen;
   std::vector<std::string> interfaces;
   std::optional<double> rate_limit;
   std::optional<std::string> server_name;
@@ -32,6 +32,7 @@ bk::server::Config resolve(const std::string& config_file, const Flags& f) {
   if (f.log_level) c.log_level = *f.log_level;
   if (f.bootp_listen) c.bootp_listen = *f.bootp_listen;
   if (f.tftp_listen) c.tftp_listen = *f.tftp_listen;
+  if (f.tftp_backend) c.tftp_backend = *f.tftp_backend;
   if (f.api_listen) c.api_listen = *f.api_listen;
   if (!f.interfaces.empty()) c.interfaces = f.interfaces;
   if (f.rate_limit) c.bootp_rate_limit = *f.rate_limit;
@@ -70,6 +71,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--server-name", f.server_name, "server name in replies (sname); default: this host's name");
   app.add_option("--tftp-listen", f.tftp_listen, "TFTP address[:port] (default 0.0.0.0:69)");
+  app.add_option("--tftp-backend", f.tftp_backend,
+                 "builtin (default) or tftp-hpa: run tftp-hpa's in.tftpd on the image root instead, with the "
+                 "generated files written there")
+      ->check(CLI::IsMember({"builtin", "tftp-hpa"}));
   app.add_option("--api-listen", f.api_listen, "REST API address:port (default 127.0.0.1:8067)");
   app.add_flag("--no-bootp", f.no_bootp, "do not run the BOOTP server");
   app.add_flag("--no-tftp", f.no_tftp, "do not run the TFTP server");
