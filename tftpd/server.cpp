@@ -81,6 +81,11 @@ struct Session {
   std::optional<db::Mac> mac;
   std::uint64_t started_ms = 0;
   bool done = false;
+  std::chrono::steady_clock::time_point deadline;
+  bool timer_pending = false;
+  static constexpr std::uint64_t read_ahead = 16384;
+  std::vector<std::uint8_t> cached;
+  std::uint64_t cached_at = 0;
 };
 
 struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
@@ -261,10 +266,23 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     }
   }
 
+  // The retransmission deadline moves with every ACK; the timer is set only when it must fire
+  // earlier than it would, and otherwise waits out its old expiry and then the rest. A timer
+  // set per block cost a system call per block.
   void arm(const std::shared_ptr<Session>& s, std::uint32_t ms) {
-    s->timer.expires_after(std::chrono::milliseconds(ms));
+    s->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+    if (s->timer_pending && s->timer.expiry() <= s->deadline) return;
+    wait_timer(s);
+  }
+
+  void wait_timer(const std::shared_ptr<Session>& s) {
+    s->timer.expires_at(s->deadline);
+    s->timer_pending = true;
     s->timer.async_wait([self = shared_from_this(), s](const boost::system::error_code& ec) {
+      if (ec == asio::error::operation_aborted && !s->done) return;  // replaced by an earlier one
+      s->timer_pending = false;
       if (ec || s->done) return;
+      if (std::chrono::steady_clock::now() < s->deadline) return self->wait_timer(s);
       ++self->counters.retransmissions;
       self->act(s, s->transfer->on_timeout(now_ms()));
     });
@@ -274,14 +292,31 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     ::send(s->socket.native_handle(), packet.data(), packet.size(), 0);
   }
 
+  // The bytes of [offset, offset+total): a window is read whole into the shared scratch buffer;
+  // blocks sent one at a time come from the session's read-ahead, one read per 16 KiB.
+  const std::uint8_t* file_bytes(Session& s, std::uint64_t offset, std::uint64_t total) {
+    if (total >= Session::read_ahead) {
+      if (total > scratch.size() || !s.content.read(offset, std::span(scratch.data(), total))) return nullptr;
+      return scratch.data();
+    }
+    if (offset < s.cached_at || offset + total > s.cached_at + s.cached.size()) {
+      const std::uint64_t n = std::min<std::uint64_t>(Session::read_ahead, s.content.size - offset);
+      if (n < total) return nullptr;
+      s.cached.resize(n);
+      if (!s.content.read(offset, s.cached)) return nullptr;
+      s.cached_at = offset;
+    }
+    return s.cached.data() + (offset - s.cached_at);
+  }
+
   // DATA blocks [first, first+count) in one read and one sendmmsg.
   bool send_blocks(const std::shared_ptr<Session>& s, std::uint64_t first, std::uint32_t count) {
     const Transfer& t = *s->transfer;
     std::uint64_t total = 0;
     for (std::uint32_t i = 0; i < count; ++i)
       total += t.block_length(first + i);
-    if (total > scratch.size()) return false;
-    if (!s->content.read(t.block_offset(first), std::span(scratch.data(), total))) return false;
+    const std::uint8_t* bytes_of_window = file_bytes(*s, t.block_offset(first), total);
+    if (bytes_of_window == nullptr) return false;
     std::array<mmsghdr, 64> msgs{};
     std::array<std::array<iovec, 2>, 64> iovs{};
     std::size_t offset = 0;
@@ -290,7 +325,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       const std::uint32_t len = t.block_length(first + i);
       encode_data_header(headers[i].data(), static_cast<std::uint16_t>(first + i));
       iovs[i][0] = {headers[i].data(), 4};
-      iovs[i][1] = {scratch.data() + offset, len};
+      iovs[i][1] = {const_cast<std::uint8_t*>(bytes_of_window) + offset, len};
       msgs[i].msg_hdr.msg_iov = iovs[i].data();
       msgs[i].msg_hdr.msg_iovlen = 2;
       offset += len;
