@@ -7,6 +7,7 @@
 
 #include <array>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <chrono>
@@ -128,15 +129,23 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     main.assign(udp::v4(), fd);
   }
 
+  // Asio's epoll registration is edge-triggered: a socket is read until it is empty before the
+  // next wait, and a busy one is read in turns (posted) so that transfers are not starved.
   void wait_requests() {
     main.async_wait(udp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      self->read_requests();
-      self->wait_requests();
+      if (!ec) self->drain_requests();
     });
   }
 
-  void read_requests() {
+  void drain_requests() {
+    if (read_requests()) return wait_requests();
+    asio::post(io, [self = shared_from_this()] {
+      if (self->main.is_open()) self->drain_requests();
+    });
+  }
+
+  // True when the socket is empty.
+  bool read_requests() {
     for (int i = 0; i < 64; ++i) {
       sockaddr_in from{};
       Control control{};
@@ -149,7 +158,10 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       msg.msg_control = control.bytes.data();
       msg.msg_controllen = control.bytes.size();
       const ssize_t n = ::recvmsg(main.native_handle(), &msg, 0);
-      if (n < 0) return;  // EAGAIN, or an error the next wake retries
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return true;  // empty (EAGAIN), or an error that the next readiness retries
+      }
       db::Ipv4 local = listen_address;
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
@@ -165,6 +177,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
                 db::EventDetail().add("why", std::string("internal error: ") + ex.what()));
       }
     }
+    return false;
   }
 
   // An ERROR from a fresh port: requests are answered from the transfer's own TID.
@@ -251,19 +264,36 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   void wait_packets(const std::shared_ptr<Session>& s) {
     s->socket.async_wait(udp::socket::wait_read,
                          [self = shared_from_this(), s](const boost::system::error_code& ec) {
-                           if (ec || s->done) return;
-                           self->read_packets(s);
-                           if (!s->done) self->wait_packets(s);
+                           if (!ec && !s->done) self->drain_packets(s);
                          });
   }
 
-  void read_packets(const std::shared_ptr<Session>& s) {
+  void drain_packets(const std::shared_ptr<Session>& s) {
+    const bool empty = read_packets(s);
+    if (s->done) return;
+    if (empty) return wait_packets(s);
+    asio::post(io, [self = shared_from_this(), s] {
+      if (!s->done) self->drain_packets(s);
+    });
+  }
+
+  // True when the socket is empty. A client whose port is closed (ICMP port unreachable on the
+  // connected socket) has gone: its transfer ends now rather than after the retries.
+  bool read_packets(const std::shared_ptr<Session>& s) {
     for (int i = 0; i < 16 && !s->done; ++i) {
       const ssize_t n = ::recv(s->socket.native_handle(), inbox.data(), inbox.size(), 0);
-      if (n < 0) return;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == ECONNREFUSED) {
+          finish(s, false, "the client went away (its port is closed)");
+          return true;
+        }
+        return true;
+      }
       const Decoded d = decode(std::span(inbox.data(), static_cast<std::size_t>(n)));
       if (const auto* p = std::get_if<Packet>(&d)) act(s, s->transfer->on_packet(*p, now_ms()));
     }
+    return s->done;
   }
 
   // The retransmission deadline moves with every ACK; the timer is set only when it must fire

@@ -92,10 +92,11 @@ class Client {
   std::array<std::uint8_t, 70000> buf_{};
 };
 
-// The server runs on its own thread: what it counts after the last ACK shows a moment later.
+// The server runs on its own thread: what it counts after the last ACK shows a moment later
+// (waits up to 3 s).
 template <typename Pred>
 bool eventually(Pred pred) {
-  for (int i = 0; i < 200 && !pred(); ++i)
+  for (int i = 0; i < 600 && !pred(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return pred();
 }
@@ -206,6 +207,19 @@ TEST_F(ServerTest, OverTheLimitGetsBusyNotSilence) {
   ASSERT_TRUE(p && std::holds_alternative<Error>(*p));
   EXPECT_EQ(std::get<Error>(*p).message, "server busy: 1 transfers running, try again");
   EXPECT_EQ(counters_.busy.load(), 1U);
+}
+
+TEST_F(ServerTest, ClientThatWentAwayEndsItsTransferAtTheNextRetransmission) {
+  start();
+  {
+    Client gone(server_->port());
+    gone.request(Request{Opcode::rrq, "big.bin", "octet", {}});
+    ASSERT_TRUE(gone.receive());
+  }  // closed: the retransmission after 1 s meets "port unreachable"
+  EXPECT_TRUE(eventually([&] { return counters_.failed.load() == 1; }));
+  std::lock_guard l(mu_);
+  ASSERT_FALSE(events_.empty());
+  EXPECT_NE(events_.back().detail.find("the client went away"), std::string::npos) << events_.back().detail;
 }
 
 // atftpd CVE-2019-11365 (2-byte ERROR), dnsmasq CVE-2009-2958 (empty name), tftp-hpa
