@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -325,6 +326,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   // The bytes of [offset, offset+total): a window is read whole into the shared scratch buffer;
   // blocks sent one at a time come from the session's read-ahead, one read per 16 KiB.
   const std::uint8_t* file_bytes(Session& s, std::uint64_t offset, std::uint64_t total) {
+    if (total == 0) return scratch.data();  // an empty last block: nothing to read
     if (total >= Session::read_ahead) {
       if (total > scratch.size() || !s.content.read(offset, std::span(scratch.data(), total))) return nullptr;
       return scratch.data();
@@ -347,28 +349,64 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       total += t.block_length(first + i);
     const std::uint8_t* bytes_of_window = file_bytes(*s, t.block_offset(first), total);
     if (bytes_of_window == nullptr) return false;
-    std::array<mmsghdr, 64> msgs{};
     std::array<std::array<iovec, 2>, 64> iovs{};
     std::size_t offset = 0;
-    const std::uint32_t n = std::min<std::uint32_t>(count, 64);
-    for (std::uint32_t i = 0; i < n; ++i) {
+    for (std::uint32_t i = 0; i < count; ++i) {
       const std::uint32_t len = t.block_length(first + i);
       encode_data_header(headers[i].data(), static_cast<std::uint16_t>(first + i));
       iovs[i][0] = {headers[i].data(), 4};
       iovs[i][1] = {const_cast<std::uint8_t*>(bytes_of_window) + offset, len};
-      msgs[i].msg_hdr.msg_iov = iovs[i].data();
-      msgs[i].msg_hdr.msg_iovlen = 2;
       offset += len;
     }
     // A full send buffer loses the rest of the window; the timer sends it again.
-    const int sent = ::sendmmsg(s->socket.native_handle(), msgs.data(), n, 0);
-    if (sent > 0) {
-      std::uint64_t bytes = 0;
-      for (int i = 0; i < sent; ++i)
-        bytes += t.block_length(first + static_cast<std::uint64_t>(i));
-      counters.bytes += bytes;
-    }
+    const std::uint32_t sent = count > 1 && gso ? send_segmented(*s, iovs.data(), count) : 0;
+    const std::uint32_t rest = sent < count ? send_each(*s, iovs.data() + sent, count - sent) : 0;
+    std::uint64_t bytes = 0;
+    for (std::uint32_t i = 0; i < sent + rest; ++i)
+      bytes += t.block_length(first + i);
+    counters.bytes += bytes;
     return true;
+  }
+
+  // A window as UDP GSO sends (UDP_SEGMENT): each block is one segment of blksize + 4 bytes (the
+  // last may be shorter), and the stack is taken once per send instead of once per block. Returns
+  // the blocks sent; a kernel without it turns GSO off for good.
+  std::uint32_t send_segmented(Session& s, const std::array<iovec, 2>* blocks, std::uint32_t count) {
+    const std::size_t segment = s.agreed.blksize + 4U;
+    const std::uint32_t per_send = std::min<std::uint32_t>(64, static_cast<std::uint32_t>(65507 / segment));
+    if (per_send < 2) return 0;
+    std::uint32_t done = 0;
+    while (done < count) {
+      const std::uint32_t n = std::min(per_send, count - done);
+      alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
+      msghdr msg{};
+      msg.msg_iov = const_cast<iovec*>(blocks[done].data());
+      msg.msg_iovlen = 2 * n;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      cmsghdr* c = CMSG_FIRSTHDR(&msg);
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+      const auto size = static_cast<std::uint16_t>(segment);
+      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+      if (::sendmsg(s.socket.native_handle(), &msg, 0) < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) gso = false;
+        return done;
+      }
+      done += n;
+    }
+    return done;
+  }
+
+  std::uint32_t send_each(Session& s, const std::array<iovec, 2>* blocks, std::uint32_t count) {
+    std::array<mmsghdr, 64> msgs{};
+    for (std::uint32_t i = 0; i < count; ++i) {
+      msgs[i].msg_hdr.msg_iov = const_cast<iovec*>(blocks[i].data());
+      msgs[i].msg_hdr.msg_iovlen = 2;
+    }
+    const int sent = ::sendmmsg(s.socket.native_handle(), msgs.data(), count, 0);
+    return sent > 0 ? static_cast<std::uint32_t>(sent) : 0;
   }
 
   void act(const std::shared_ptr<Session>& s, const Actions& a) {
@@ -453,6 +491,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   std::unordered_map<Session*, std::shared_ptr<Session>> sessions;
   std::vector<std::uint8_t> scratch;
   std::vector<std::array<std::uint8_t, 4>> headers;
+  bool gso = true;
   std::vector<std::uint8_t> inbox;
 };
 

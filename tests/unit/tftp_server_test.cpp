@@ -112,6 +112,8 @@ class ServerTest : public ::testing::Test {
     std::ofstream(root_ / "big.bin", std::ios::binary) << big;
     big_ = big;
     std::ofstream(tmp_.path() / "secret") << "SECRET";
+    std::ofstream(root_ / "empty");
+    std::ofstream(root_ / "exact.bin") << std::string(2048, 'e');
     images_.emplace(root_.string());
     ServerOptions o;
     o.listen = "127.0.0.1:0";
@@ -161,7 +163,12 @@ TEST_F(ServerTest, WholeFilesInLockStepAndInWindows) {
   EXPECT_NE(c.tid(), server_->port());  // each transfer answers from a port of its own
   EXPECT_EQ(c.fetch("/big.bin", {{"blksize", "1468"}, {"tsize", "0"}}, 1468), big_);
   EXPECT_EQ(c.fetch("big.bin", {{"blksize", "1468"}, {"windowsize", "16"}}, 1468, 16), big_);
-  EXPECT_TRUE(eventually([&] { return counters_.finished.load() == 3; })) << counters_.finished.load();
+  EXPECT_EQ(c.fetch("empty"), "");  // one empty DATA block
+  EXPECT_EQ(c.fetch("empty", {{"blksize", "1468"}, {"windowsize", "4"}}, 1468, 4), "");
+  EXPECT_EQ(c.fetch("exact.bin"), std::string(2048, 'e'));  // 4 full blocks and an empty one
+  EXPECT_EQ(c.fetch("exact.bin", {{"blksize", "1024"}, {"windowsize", "2"}}, 1024, 2),
+            std::string(2048, 'e'));
+  EXPECT_TRUE(eventually([&] { return counters_.finished.load() == 7; })) << counters_.finished.load();
 }
 
 TEST_F(ServerTest, GeneratedFileCarriesTheMachineInItsEvents) {
