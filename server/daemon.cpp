@@ -42,9 +42,14 @@ tftp::ServerOptions tftp_options(const Config& c) {
                                std::to_string(lo) + " to " + std::to_string(hi));
     }
   };
+  if (c.tftp_backend != "builtin" && c.tftp_backend != "tftp-hpa") {
+    throw std::runtime_error("tftp.backend = \"" + c.tftp_backend +
+                             "\": must be \"builtin\" or \"tftp-hpa\"");
+  }
   check("max_blksize", c.tftp_max_blksize, 512, 65464);
   check("max_windowsize", c.tftp_max_windowsize, 1, 64);
   check("max_transfers", c.tftp_max_transfers, 1, 100000);
+  (void)db::Endpoint::parse(c.tftp_listen, 69, "--tftp-listen");
   tftp::ServerOptions o;
   o.listen = c.tftp_listen;
   o.limits.max_blksize = static_cast<std::uint16_t>(c.tftp_max_blksize);
@@ -76,6 +81,7 @@ void raise_descriptor_limit() {
 
 int run_daemon(const Config& config) {
   namespace fs = std::filesystem;
+  const tftp::ServerOptions tftp_settings = tftp_options(config);  // settings first: refused before any work
   std::error_code ec;
   if (!fs::is_directory(config.images, ec)) {
     spdlog::error("{}: the image root does not exist: create it (mkdir -p {}) or pass --images",
@@ -129,7 +135,7 @@ int run_daemon(const Config& config) {
     spdlog::info("TFTP: tftp-hpa's in.tftpd serves {} on {}", config.images, config.tftp_listen);
   } else if (config.tftp_enabled) {
     tftp_server = std::make_unique<tftp::Server>(
-        tftp_io, tftp_options(config), images, [&inventory] { return inventory.snapshot(); },
+        tftp_io, tftp_settings, images, [&inventory] { return inventory.snapshot(); },
         [&events](db::Event e) { events.publish(std::move(e)); }, tftp_counters);
     spdlog::info("TFTP: listening on {} (blksize up to {}, windows up to {}, {} transfers at once)",
                  config.tftp_listen, config.tftp_max_blksize, config.tftp_max_windowsize,

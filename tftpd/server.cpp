@@ -86,6 +86,9 @@ struct Session {
   std::chrono::steady_clock::time_point deadline;
   bool timer_pending = false;
   static constexpr std::uint64_t read_ahead = 16384;
+  // ACKs and ERRORs; anything longer is cut, which changes nothing for a packet that has no
+  // place in a read.
+  std::array<std::uint8_t, 1024> inbox{};
   std::vector<std::uint8_t> cached;
   std::uint64_t cached_at = 0;
 };
@@ -259,42 +262,26 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     if (s->content.generated()) detail.add("generated", "yes");
     publish("tftp.start", from, s->mac, detail);
     act(s, s->transfer->start(now_ms()));
-    if (!s->done) wait_packets(s);
+    if (!s->done) receive_packets(s);
   }
 
-  void wait_packets(const std::shared_ptr<Session>& s) {
-    s->socket.async_wait(udp::socket::wait_read,
-                         [self = shared_from_this(), s](const boost::system::error_code& ec) {
-                           if (!ec && !s->done) self->drain_packets(s);
-                         });
-  }
-
-  void drain_packets(const std::shared_ptr<Session>& s) {
-    const bool empty = read_packets(s);
-    if (s->done) return;
-    if (empty) return wait_packets(s);
-    asio::post(io, [self = shared_from_this(), s] {
-      if (!s->done) self->drain_packets(s);
-    });
-  }
-
-  // True when the socket is empty. A client whose port is closed (ICMP port unreachable on the
+  // One datagram at a time into the session's own buffer. async_receive tries the read at once
+  // and only waits when nothing is there; async_wait re-armed the descriptor in epoll with a
+  // system call for every packet. A client whose port is closed (ICMP port unreachable on the
   // connected socket) has gone: its transfer ends now rather than after the retries.
-  bool read_packets(const std::shared_ptr<Session>& s) {
-    for (int i = 0; i < 16 && !s->done; ++i) {
-      const ssize_t n = ::recv(s->socket.native_handle(), inbox.data(), inbox.size(), 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (errno == ECONNREFUSED) {
-          finish(s, false, "the client went away (its port is closed)");
-          return true;
-        }
-        return true;
+  void receive_packets(const std::shared_ptr<Session>& s) {
+    s->socket.async_receive(asio::buffer(s->inbox), [self = shared_from_this(), s](
+                                                        const boost::system::error_code& ec, std::size_t n) {
+      if (s->done) return;
+      if (ec == asio::error::connection_refused) {
+        return self->finish(s, false, "the client went away (its port is closed)");
       }
-      const Decoded d = decode(std::span(inbox.data(), static_cast<std::size_t>(n)));
-      if (const auto* p = std::get_if<Packet>(&d)) act(s, s->transfer->on_packet(*p, now_ms()));
-    }
-    return s->done;
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) return self->finish(s, false, "cannot receive from the client: " + ec.message());
+      const Decoded d = decode(std::span(s->inbox.data(), n));
+      if (const auto* p = std::get_if<Packet>(&d)) self->act(s, s->transfer->on_packet(*p, now_ms()));
+      if (!s->done) self->receive_packets(s);
+    });
   }
 
   // The retransmission deadline moves with every ACK; the timer is set only when it must fire

@@ -19,6 +19,22 @@ expect_out "newer Bootkeeper .*upgrade bootkeeperd" "  ... saying what to do"
 expect_exit 1 "a missing image root" -- "$BK" --db "$WORK/d.db" --images "$WORK/nope" --no-bootp --no-tftp --no-api
 expect_out "nope: the image root does not exist: create it" "  ... naming the folder and the fix"
 
+printf '[tftp]\nbackend = "atftpd"\n' >"$WORK/backend.toml"
+expect_exit 1 "an unknown tftp.backend" -- "$BK" --config "$WORK/backend.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
+expect_one_line "  ... refused in one line"
+expect_out 'tftp.backend = "atftpd": must be "builtin" or "tftp-hpa"' "  ... naming the values it takes"
+printf '[tftp]\nmax_blksize = 100000\n' >"$WORK/blksize.toml"
+expect_exit 1 "a tftp.max_blksize over 65464" -- "$BK" --config "$WORK/blksize.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
+expect_out "tftp.max_blksize = 100000: must be 512 to 65464" "  ... naming the range"
+expect_exit 1 "a --tftp-listen that is not an address" -- "$BK" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api --tftp-listen tftp.example:69
+expect_out "--tftp-listen tftp.example:69: expected ADDRESS\[:PORT\]" "  ... saying the form it wants"
+expect_exit 1 "a second TFTP server on the same port" -- bash -c "
+  '$BK' --db '$WORK/t1.db' --images '$WORK/images' --no-bootp --no-api --tftp-listen 127.0.0.1:16999 >/dev/null 2>&1 & p=\$!
+  sleep 0.5
+  '$BK' --db '$WORK/t2.db' --images '$WORK/images' --no-bootp --no-api --tftp-listen 127.0.0.1:16999; rc=\$?
+  kill \$p; exit \$rc"
+expect_out "cannot listen on 127.0.0.1:16999: Address already in use \(another TFTP server runs" "  ... saying what holds the port"
+
 expect_exit 1 "a db in a missing folder" -- "$BK" --db "$WORK/missing/bk.db" db check
 expect_one_line "  ... refused in one line"
 expect_out "mkdir -p" "  ... with the command that fixes it"
