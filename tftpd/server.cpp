@@ -368,7 +368,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
       msghdr msg{};
       msg.msg_iov = const_cast<iovec*>(blocks[done].data());
-      msg.msg_iovlen = 2 * n;
+      msg.msg_iovlen = std::size_t{2} * n;
       msg.msg_control = control.data();
       msg.msg_controllen = control.size();
       cmsghdr* c = CMSG_FIRSTHDR(&msg);
