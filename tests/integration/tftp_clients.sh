@@ -39,6 +39,10 @@ head -c $((5 * 1024 * 1024)) /dev/urandom >"$ROOT/5m.bin"
 head -c $((512 * 2048)) /dev/urandom >"$ROOT/blocks512.bin"  # ends on a block: a last, empty DATA
 : >"$ROOT/empty.bin"
 printf 'nested file\n' >"$ROOT/sub/dir/nested.txt"
+mkdir -p "$ROOT/lab"  # the inventory's image (bootkeeperd runs): loader, kernel, initrd
+head -c 42000 /dev/urandom >"$ROOT/lab/pxelinux.0"
+head -c 300000 /dev/urandom >"$ROOT/lab/vmlinuz"
+head -c 100000 /dev/urandom >"$ROOT/lab/initrd.gz"
 head -c $((100 * 1024 * 1024)) /dev/urandom >"$ROOT/100m.bin"
 # The loss run's file (see 3.): the 5 MB asked of bootkeeperd would take in.tftpd half an hour.
 LOSS_KIB=5120
@@ -265,6 +269,18 @@ if [ "$BACKEND" != in.tftpd ]; then
     sleep 0.1
   done
   expect_out "APPEND console=ttyS0 quiet" "an inventory edit changes $CFG (within $((SECONDS - t)) s)"
+
+  # "Would this machine boot?", asked from the client's side of the wire.
+  expect_exit 0 "check boot: every file of ws01's boot sequence is fetched" -- \
+    in_ns cli "$BK" --db "$WORK/bk.db" check boot --mac 52-54-00-12-34-56 --server "$SRV"
+  expect_out "would boot: all 4 files fetched from $SRV:69" "  ... all four, and says so"
+  expect_out "^ok +kernel +lab/vmlinuz +300000 bytes +sha256 $(sha256sum "$ROOT/lab/vmlinuz" | cut -c1-64)$" \
+    "  ... with each file's size and sha256"
+  mv "$ROOT/lab/initrd.gz" "$WORK/initrd.away"
+  expect_exit 1 "check boot: a missing initrd means it would not boot" -- \
+    in_ns cli "$BK" --db "$WORK/bk.db" check boot --mac 525400123456 --server "$SRV"
+  expect_out "^FAIL initrd +lab/initrd.gz +Error code 1" "  ... naming the file and the server's error"
+  mv "$WORK/initrd.away" "$ROOT/lab/initrd.gz"
 fi
 if [ "$BACKEND" = bootkeeperd-tftp-hpa ]; then
   if [ -f "$ROOT/.bootkeeper-generated" ] && grep -qx "$CFG" "$ROOT/.bootkeeper-generated"; then
