@@ -24,6 +24,7 @@
 #include <spdlog/spdlog.h>
 
 #include "db/inventory.hpp"
+#include "server/bootp/delivery.hpp"
 #include "server/bootp/rate_limiter.hpp"
 #include "server/bootp/seen_recently.hpp"
 #include "server/event_bus.hpp"
@@ -33,14 +34,8 @@ namespace {
 
 constexpr std::size_t kBatch = 64;
 constexpr std::size_t kBufferSize = 2048;  // larger datagrams arrive truncated and are dropped
-constexpr std::size_t kControlSize = CMSG_SPACE(sizeof(in_pktinfo));
-// Control messages are read through cmsghdr pointers: their buffers need its alignment (UBSan
-// caught plain char arrays at odd addresses).
-struct alignas(cmsghdr) ControlBuffer {
-  std::array<char, kControlSize> bytes;
-  char* data() { return bytes.data(); }
-  static constexpr std::size_t size() { return kControlSize; }
-};
+// Aligned for cmsghdr (UBSan caught plain char arrays at odd addresses).
+using ControlBuffer = PktinfoControl;
 
 sockaddr_in parse_listen(const std::string& text) {
   const auto e = db::Endpoint::parse(text, 67, "--bootp-listen");
@@ -192,8 +187,8 @@ void Transport::Impl::drain() {
     for (std::size_t i = 0; i < kBatch; ++i) {
       auto& h = rx_msgs[i].msg_hdr;
       h = single_buffer(rx_from[i], rx_iov[i]);
-      h.msg_control = rx_control[i].data();
-      h.msg_controllen = rx_control[i].size();
+      h.msg_control = rx_control[i].bytes.data();
+      h.msg_controllen = rx_control[i].bytes.size();
     }
     const int n = ::recvmmsg(socket.native_handle(), rx_msgs.data(), kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) break;
@@ -323,16 +318,11 @@ void Transport::Impl::event(const char* kind, const Packet& request, db::EventDe
 
 bool Transport::Impl::add_arp_entry(const Route& route, const Packet& reply) {
   if (!arp_permitted || route.interface_index == 0) return false;
-  arpreq req{};
-  auto* pa = reinterpret_cast<sockaddr_in*>(&req.arp_pa);
-  pa->sin_family = AF_INET;
-  pa->sin_addr.s_addr = htonl(route.address.value());
-  req.arp_ha.sa_family = ARPHRD_ETHER;
-  std::memcpy(req.arp_ha.sa_data, reply.chaddr.data(), 6);
-  req.arp_flags = ATF_COM;
-  if (::if_indextoname(static_cast<unsigned>(route.interface_index), req.arp_dev) == nullptr) return false;
-  if (::ioctl(socket.native_handle(), SIOCSARP, &req) == 0) return true;
-  if (errno == EPERM) {
+  const int e =
+      bootp::add_arp_entry(socket.native_handle(), route.address,
+                           std::span<const std::uint8_t, 6>(reply.chaddr.data(), 6), route.interface_index);
+  if (e == 0) return true;
+  if (e == EPERM) {
     arp_permitted = false;
     spdlog::warn(
         "cannot add ARP entries (needs CAP_NET_ADMIN): replies without the broadcast flag go out "
@@ -369,15 +359,7 @@ void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
   // Broadcasts and first unicasts leave by the interface the request came in on.
   if (route.kind != Route::Kind::relay && route.kind != Route::Kind::client_ciaddr &&
       route.interface_index != 0) {
-    h.msg_control = tx_control[i].data();
-    h.msg_controllen = kControlSize;
-    cmsghdr* c = CMSG_FIRSTHDR(&h);
-    c->cmsg_level = IPPROTO_IP;
-    c->cmsg_type = IP_PKTINFO;
-    c->cmsg_len = CMSG_LEN(sizeof(in_pktinfo));
-    in_pktinfo info{};
-    info.ipi_ifindex = route.interface_index;
-    std::memcpy(CMSG_DATA(c), &info, sizeof info);
+    leave_by(h, tx_control[i], route.interface_index);
   }
 }
 
@@ -401,7 +383,7 @@ void Transport::Impl::coalesce(std::size_t from) {
     if (j - i > 1) {
       m.msg_hdr.msg_iov = &tx_iov[i];
       m.msg_hdr.msg_iovlen = j - i;
-      m.msg_hdr.msg_control = tx_control[i].data();
+      m.msg_hdr.msg_control = tx_control[i].bytes.data();
       m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
       cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
       c->cmsg_level = SOL_UDP;
