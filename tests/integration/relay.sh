@@ -3,7 +3,7 @@
 #   clients (198.18.10.0/24)  q0 <-> q1 router (the relay) q2 <-> q3 server (198.18.20.0/24)
 # 1. bootpc and klibc ipconfig get their address through bootkeeper-relay, and the server's
 #    events name the relay's address; 2. the same through ISC dhcrelay; 3. bootkeeper-relay in
-#    front of dnsmasq; 4. malformed datagrams from either side and a reply for a giaddr that is
+#    front of dnsmasq, for BOOTP and the DHCP form (busybox udhcpc); 4. malformed datagrams from either side and a reply for a giaddr that is
 #    not the relay's are dropped and counted.
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
@@ -124,6 +124,9 @@ start_relay bootkeeper-relay
 OUT="$(in_ns cli timeout 20 bootpc --dev q0 --serverbcast --timeoutwait 4 2>&1)"
 expect_out "^IPADDR='198.18.10.30'$" "bootkeeper-relay in front of dnsmasq: bootpc gets dnsmasq's address"
 expect_out "^HOSTNAME='dm30'$" "  ... and its host name"
+# The DHCP form (as PXE firmware sends it) through the same relay: busybox udhcpc.
+OUT="$(in_ns cli timeout 20 busybox udhcpc -i q0 -n -q -f -t 3 -T 2 -s /bin/true 2>&1)"
+expect_out "lease of 198.18.10.30 obtained" "the DHCP form through bootkeeper-relay: udhcpc gets dnsmasq's lease"
 stop_relay
 kill "$DNSMASQ"
 
