@@ -255,9 +255,11 @@ int main(int argc, char** argv) {
   try {
     relay::Settings settings;
     settings.max_hops = max_hops;
+    settings.client_side.reserve(interfaces.size());
     for (const auto& name : interfaces)
       settings.client_side.push_back(client_interface(name));
     std::vector<db::Endpoint> targets;
+    targets.reserve(servers.size());
     for (const auto& s : servers)
       targets.push_back(db::Endpoint::parse(s, 67, "--server"));
 
