@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <array>
@@ -387,6 +388,9 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   }
 
   std::uint32_t send_each(Session& s, const std::array<iovec, 2>* blocks, std::uint32_t count) {
+    if (count == 1) {  // lock-step: the common case, without a message array to fill
+      return ::writev(s.socket.native_handle(), blocks[0].data(), 2) >= 0 ? 1 : 0;
+    }
     std::array<mmsghdr, 64> msgs{};
     for (std::uint32_t i = 0; i < count; ++i) {
       msgs[i].msg_hdr.msg_iov = const_cast<iovec*>(blocks[i].data());
