@@ -109,9 +109,11 @@ void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
 }  // namespace
 
 std::string_view to_string(Drop d) {
-  static constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count_)> kNames{
-      "none",           "malformed",      "not_request", "not_ethernet", "too_many_hops", "other_server",
-      "unknown_client", "pool_exhausted", "disabled",    "unknown_file", "rate_limited",  "internal_error"};
+  static constexpr std::array kNames{"none",          "malformed",     "not_request",    "not_ethernet",
+                                     "too_many_hops", "other_server",  "unknown_client", "pool_exhausted",
+                                     "disabled",      "unknown_file",  "rate_limited",   "other_interface",
+                                     "wrong_segment", "internal_error"};
+  static_assert(kNames.size() == static_cast<std::size_t>(Drop::count_), "every Drop needs a name");
   return kNames[static_cast<std::size_t>(d)];
 }
 

@@ -6,8 +6,8 @@
 namespace bk::relay {
 
 std::string_view to_string(Drop d) {
-  static constexpr std::array<std::string_view, static_cast<std::size_t>(Drop::count_)> names{
-      "none", "malformed", "not_client_side", "too_many_hops", "not_ours"};
+  static constexpr std::array names{"none", "malformed", "not_client_side", "too_many_hops", "not_ours"};
+  static_assert(names.size() == static_cast<std::size_t>(Drop::count_), "every Drop needs a name");
   return names.at(static_cast<std::size_t>(d));
 }
 

@@ -1,6 +1,8 @@
 // The Responder, one case per rule of issue 3, on a Snapshot built in memory.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <map>
 
 #include "db/document.hpp"
@@ -306,4 +308,16 @@ TEST_F(ResponderTest, AMachineWithoutImageBootsTheSubnetDefault) {
   const auto r = responder().decide(request("52:54:00:12:34:56"), lab_arrival(), snap);
   EXPECT_EQ(r.reply.file_text(), "pxelinux.0");  // lab's default_image is lab-bios
   EXPECT_EQ(r.reply.options.u16(13), 83);
+}
+
+// Each drop reason is a counter and a log label: every one has a name of its own.
+TEST(ResponderDrops, EveryReasonHasItsOwnName) {
+  std::set<std::string_view> names;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(bk::bootp::Drop::count_); ++i) {
+    const auto name = bk::bootp::to_string(static_cast<bk::bootp::Drop>(i));
+    EXPECT_FALSE(name.empty()) << i;
+    EXPECT_TRUE(names.insert(name).second) << name;
+  }
+  EXPECT_EQ(bk::bootp::to_string(bk::bootp::Drop::wrong_segment), "wrong_segment");
+  EXPECT_EQ(bk::bootp::to_string(bk::bootp::Drop::internal_error), "internal_error");
 }
