@@ -81,10 +81,12 @@ Config load_config_file(const std::string& path, Config c) {
   read(root, "images", c.images, path);
   read(root, "log_level", c.log_level, path);
   if (const auto* t = section(root, "bootp", path)) {
-    refuse_unknown(*t, {"enabled", "listen", "interfaces", "rate_limit", "max_hops", "server_name"}, path,
-                   "bootp.");
+    refuse_unknown(
+        *t, {"enabled", "listen", "interfaces", "rate_limit", "max_hops", "server_name", "lease_seconds"},
+        path, "bootp.");
     read(*t, "rate_limit", c.bootp_rate_limit, path);
     read(*t, "max_hops", c.bootp_max_hops, path);
+    read(*t, "lease_seconds", c.bootp_lease_seconds, path);
     read(*t, "server_name", c.server_name, path);
     read(*t, "enabled", c.bootp_enabled, path);
     read(*t, "listen", c.bootp_listen, path);

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,7 +16,8 @@ struct Config {
   std::vector<std::string> interfaces;
   double bootp_rate_limit = 10;  // replies per second per MAC; 0 turns the limit off
   int bootp_max_hops = 16;
-  std::string server_name;  // sname of replies; empty: this host's name
+  std::int64_t bootp_lease_seconds = 86400;  // DHCP leases (option 51); BOOTP bindings are permanent
+  std::string server_name;                   // sname of replies; empty: this host's name
   bool tftp_enabled = true;
   std::string tftp_backend = "builtin";  // or "tftp-hpa": run and supervise in.tftpd instead
   std::string tftp_listen = "0.0.0.0:69";

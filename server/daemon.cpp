@@ -82,6 +82,10 @@ void raise_descriptor_limit() {
 int run_daemon(const Config& config) {
   namespace fs = std::filesystem;
   const tftp::ServerOptions tftp_settings = tftp_options(config);  // settings first: refused before any work
+  if (config.bootp_lease_seconds < 60 || config.bootp_lease_seconds > 0x7FFF'FFFF) {
+    throw std::runtime_error("bootp.lease_seconds = " + std::to_string(config.bootp_lease_seconds) +
+                             ": must be 60 to 2147483647");
+  }
   std::error_code ec;
   if (!fs::is_directory(config.images, ec)) {
     spdlog::error("{}: the image root does not exist: create it (mkdir -p {}) or pass --images",
@@ -105,6 +109,7 @@ int run_daemon(const Config& config) {
     bootp::Settings settings;
     settings.server_name = config.server_name.empty() ? host_name() : config.server_name;
     settings.max_hops = static_cast<unsigned>(config.bootp_max_hops);
+    settings.lease_seconds = static_cast<std::uint32_t>(config.bootp_lease_seconds);
     // The transport's thread is the only caller: one cache, no lock.
     auto sizes = std::make_shared<tftp::SizeCache>(images, 2.0);
     bootp::BootFiles files{

@@ -14,9 +14,19 @@ using db::Options;
 // code. When the vendor area is too small, options leave from the end of this order.
 constexpr std::array<std::uint8_t, 13> kOrder{1, 3, 6, 12, 15, 17, 13, 16, 18, 28, 42, 66, 67};
 // Never left out to make room.
-constexpr std::array<std::uint8_t, 4> kEssential{1, 3, 12, 13};
+constexpr std::array<std::uint8_t, 7> kEssential{1, 3, 12, 13, 51, 53, 54};
 
 constexpr std::uint8_t kMaxMessageSize = 57;
+constexpr std::uint8_t kRequestedAddress = 50;
+constexpr std::uint8_t kLeaseTime = 51;
+constexpr std::uint8_t kMessageType = 53;
+constexpr std::uint8_t kServerId = 54;
+constexpr std::uint8_t kParameterList = 55;
+constexpr std::uint8_t kVendorClass = 60;
+constexpr std::uint8_t kVendorSpecific = 43;
+constexpr std::array<std::uint8_t, 4> kPxeSkipDiscovery{6, 1, 8, 255};
+// RFC 2131 §2: a DHCP client takes at least 576-byte messages, so 312 bytes of options.
+constexpr std::size_t kDhcpMinOptions = 312;
 constexpr std::size_t kIpUdpHeaders = 28;
 constexpr std::size_t kEthernetMtu = 1500;
 
@@ -63,14 +73,10 @@ bool is_essential(std::uint8_t code) {
   return std::find(kEssential.begin(), kEssential.end(), code) != kEssential.end();
 }
 
-bool in_order(std::uint8_t code) {
-  return std::find(kOrder.begin(), kOrder.end(), code) != kOrder.end();
-}
-
 // Room for options in the reply's vendor area: 64 bytes for BOOTP (RFC 951) unless the client
 // said it takes more (option 57), less the cookie and End.
 std::size_t option_budget(const Packet& request) {
-  std::size_t vend = kBootpVendorSize;
+  std::size_t vend = request.options.u8(kMessageType) ? kDhcpMinOptions : kBootpVendorSize;
   if (const auto max = request.options.u16(kMaxMessageSize); max && *max >= 576) {
     // Never more than an Ethernet frame holds, whatever the client claims.
     vend =
@@ -79,16 +85,29 @@ std::size_t option_budget(const Packet& request) {
   return vend - kMagicCookie.size() - 1;
 }
 
-// Adds the options to the reply in order, leaving out the least important until they fit.
-void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
+// Adds the options to the reply in order, leaving out the least important until they fit. A
+// DHCP reply starts with its type, server and lease, then what the client listed in option 55,
+// in its order (RFC 2132 §9.8).
+void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out,
+                 std::span<const std::uint8_t> asked = {}) {
   std::array<std::uint8_t, 256> order{};
+  std::bitset<256> placed;
   std::size_t n = 0;
-  for (const auto code : kOrder) {
-    if (opts.has(code)) order[n++] = code;
-  }
+  const auto place = [&](std::uint8_t code) {
+    if (opts.has(code) && !placed.test(code)) {
+      placed.set(code);
+      order[n++] = code;
+    }
+  };
+  for (const auto code : {kMessageType, kServerId, kLeaseTime})
+    place(code);
+  for (const auto code : asked)
+    place(code);
+  for (const auto code : kOrder)
+    place(code);
   const std::size_t first_other = n;
   for (const auto code : opts.codes()) {
-    if (!in_order(code)) order[n++] = code;
+    if (!placed.test(code)) order[n++] = code;
   }
   std::sort(order.begin() + static_cast<std::ptrdiff_t>(first_other),
             order.begin() + static_cast<std::ptrdiff_t>(n));
@@ -108,11 +127,18 @@ void add_fitting(const OptionSet& opts, std::size_t budget, OptionList& out) {
 
 }  // namespace
 
+std::string_view to_string(DhcpType t) {
+  static constexpr std::array kNames{"BOOTP",   "DHCPDISCOVER", "DHCPOFFER",   "DHCPREQUEST", "DHCPDECLINE",
+                                     "DHCPACK", "DHCPNAK",      "DHCPRELEASE", "DHCPINFORM"};
+  const auto i = static_cast<std::size_t>(t);
+  return i < kNames.size() ? kNames[i] : "DHCP?";
+}
+
 std::string_view to_string(Drop d) {
-  static constexpr std::array kNames{"none",          "malformed",     "not_request",    "not_ethernet",
-                                     "too_many_hops", "other_server",  "unknown_client", "pool_exhausted",
-                                     "disabled",      "unknown_file",  "rate_limited",   "other_interface",
-                                     "wrong_segment", "internal_error"};
+  static constexpr std::array kNames{"none",          "malformed",    "not_request",    "not_ethernet",
+                                     "too_many_hops", "other_server", "unknown_client", "pool_exhausted",
+                                     "disabled",      "unknown_file", "rate_limited",   "other_interface",
+                                     "wrong_segment", "dhcp_release", "dhcp_unknown",   "internal_error"};
   static_assert(kNames.size() == static_cast<std::size_t>(Drop::count_), "every Drop needs a name");
   return kNames[static_cast<std::size_t>(d)];
 }
@@ -161,6 +187,27 @@ Decision Responder::decide(const Packet& request, const Arrival& arrival, const 
   if (!sname.empty() && sname != settings_.server_name) {
     d.drop = Drop::other_server;
     return d;
+  }
+  if (const auto type = request.options.u8(kMessageType)) {
+    if (*type == static_cast<std::uint8_t>(DhcpType::release) ||
+        *type == static_cast<std::uint8_t>(DhcpType::decline)) {
+      d.drop = Drop::dhcp_release;
+      d.note =
+          std::string(to_string(static_cast<DhcpType>(*type))) + ": nothing to answer; the binding stays";
+      return d;
+    }
+    if (*type != static_cast<std::uint8_t>(DhcpType::discover) &&
+        *type != static_cast<std::uint8_t>(DhcpType::request) &&
+        *type != static_cast<std::uint8_t>(DhcpType::inform)) {
+      d.drop = Drop::dhcp_unknown;
+      return d;
+    }
+    // RFC 2131 §4.3.2: a REQUEST naming another server's identifier chose that server's offer.
+    if (const auto id = request.options.ip(kServerId);
+        *type == static_cast<std::uint8_t>(DhcpType::request) && id && *id != arrival.local_address) {
+      d.drop = Drop::other_server;
+      return d;
+    }
   }
   const db::Machine* m = snap.machine_by_mac(request.mac());
   if (m == nullptr) {
@@ -226,6 +273,13 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
     return d;
   }
 
+  const auto type = static_cast<DhcpType>(request.options.u8(kMessageType).value_or(0));
+  // RFC 2131 §4.3.2: a REQUEST for an address that is not the machine's gets a NAK.
+  if (type == DhcpType::request) {
+    const Ipv4 asked_ip = request.options.ip(kRequestedAddress).value_or(request.ciaddr);
+    if (!asked_ip.is_zero() && asked_ip != m.ip) return nak(request, arrival, m, asked_ip);
+  }
+
   Packet& r = d.reply;
   r.op = kBootReply;
   r.htype = request.htype;
@@ -283,11 +337,63 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
       }
     }
     opts.merge(m.options);
-    add_fitting(opts, option_budget(request), r.options);
+    std::array<std::uint8_t, 1> type_byte{};
+    std::array<std::uint8_t, 4> server_id{};
+    std::array<std::uint8_t, 4> lease{};
+    if (type != DhcpType::none) {
+      type_byte[0] = static_cast<std::uint8_t>(type == DhcpType::discover ? DhcpType::offer : DhcpType::ack);
+      opts.set(kMessageType, type_byte);
+      server_id = arrival.local_address.bytes();
+      opts.set(kServerId, server_id);
+      if (type != DhcpType::inform) {
+        for (int i = 0; i < 4; ++i)
+          lease[static_cast<std::size_t>(i)] =
+              static_cast<std::uint8_t>(settings_.lease_seconds >> (24 - (8 * i)));
+        opts.set(kLeaseTime, lease);
+      }
+      // PXE firmware (RFC 4578): "PXEClient" echoed, and PXE_DISCOVERY_CONTROL = 8 in option 43,
+      // so that it boots the file named here instead of looking for a boot server.
+      if (request.options.text(kVendorClass).starts_with("PXEClient")) {
+        opts.set(kVendorClass, std::string_view("PXEClient"));
+        opts.set(kVendorSpecific, kPxeSkipDiscovery);
+      }
+    }
+    add_fitting(opts, option_budget(request), r.options,
+                request.options.get(kParameterList).value_or(std::span<const std::uint8_t>{}));
   }
+  if (type == DhcpType::inform) r.yiaddr = Ipv4{};  // RFC 2131 §4.3.5: it has its address
 
   d.kind = Decision::Kind::reply;
   d.route = route_reply(request, r, arrival);
+  return d;
+}
+
+Decision Responder::nak(const Packet& request, const Arrival& arrival, const db::Machine& m,
+                        Ipv4 asked) const {
+  Decision d;
+  d.machine = &m;
+  d.kind = Decision::Kind::reply;
+  d.note = "asked for " + asked.str() + ", which is not " + m.hostname + "'s address (" + m.ip.str() + ")";
+  Packet& r = d.reply;
+  r.op = kBootReply;
+  r.htype = request.htype;
+  r.hlen = request.hlen;
+  r.xid = request.xid;
+  r.giaddr = request.giaddr;
+  r.chaddr = request.chaddr;
+  r.cookie = true;
+  static constexpr std::array<std::uint8_t, 1> kNak{static_cast<std::uint8_t>(DhcpType::nak)};
+  r.options.add(kMessageType, kNak);
+  r.options.add(kServerId, arrival.local_address.bytes());
+  r.options.add(56, std::span(reinterpret_cast<const std::uint8_t*>(d.note.data()),
+                              std::min<std::size_t>(d.note.size(), 255)));
+  // §4.3.2: a NAK is broadcast (through the relay agent, with the broadcast bit, when relayed),
+  // never sent to the address the client wrongly holds.
+  Packet route_as = request;
+  route_as.ciaddr = Ipv4{};
+  route_as.flags |= kBroadcastFlag;
+  r.flags = route_as.flags;
+  d.route = route_reply(route_as, r, arrival);
   return d;
 }
 

@@ -30,6 +30,8 @@ enum class Drop : std::uint8_t {
   rate_limited,     // over the per-MAC reply rate
   other_interface,  // arrived on an interface not named by --interface
   wrong_segment,    // registered, but asking from a segment of another subnet
+  dhcp_release,     // DHCPRELEASE or DHCPDECLINE: nothing to answer (the binding stays)
+  dhcp_unknown,     // a DHCP message type a server does not answer
   internal_error,   // handling threw (logged); the server went on
   count_,
 };
@@ -38,9 +40,25 @@ std::string_view to_string(Drop d);
 struct Settings {
   std::string server_name = "bootkeeper";  // sname in replies; requests naming another are ignored
   unsigned max_hops = 16;
+  // Lease time offered to DHCP clients (option 51); BOOTP clients keep their address for good.
+  std::uint32_t lease_seconds = 86400;
   // Server-level defaults, the lowest rung of machine > image > subnet > server.
   db::Options defaults;
 };
+
+// DHCP message types (RFC 2132 §9.6); a request without option 53 is plain BOOTP.
+enum class DhcpType : std::uint8_t {
+  none = 0,
+  discover = 1,
+  offer = 2,
+  request = 3,
+  decline = 4,
+  ack = 5,
+  nak = 6,
+  release = 7,
+  inform = 8,
+};
+std::string_view to_string(DhcpType t);
 
 // Where the request came in.
 struct Arrival {
@@ -89,6 +107,7 @@ class Responder {
  private:
   Decision answer(const Packet& request, const Arrival& arrival, const db::Snapshot& snap,
                   const db::Machine& m) const;
+  Decision nak(const Packet& request, const Arrival& arrival, const db::Machine& m, Ipv4 asked) const;
 
   Settings settings_;
   BootFiles files_;

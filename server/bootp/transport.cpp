@@ -247,13 +247,26 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
       if (reply_events.check_and_mark(request.mac(), db::monotonic_seconds())) return;
-      event("bootp.reply", request,
-            db::EventDetail()
-                .add("hostname", d.machine->hostname)
-                .add("file", d.reply.file_text())
-                .add("route", route_name(d.route.kind))
-                .add("via", d.route.address.str()),
-            d.reply.yiaddr);
+      db::EventDetail detail;
+      detail.add("hostname", d.machine->hostname)
+          .add("file", d.reply.file_text())
+          .add("route", route_name(d.route.kind))
+          .add("via", d.route.address.str());
+      if (const auto type = d.reply.options.u8(53)) {
+        detail.add("dhcp", to_string(static_cast<DhcpType>(*type)));
+        if (!d.note.empty()) detail.add("note", d.note);
+      }
+      // The PXE client's GUID (RFC 4578 option 97), to tell machines apart beyond their MAC.
+      if (const auto guid = request.options.get(97); guid && guid->size() == 17) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        std::string hex;
+        for (const auto b : guid->subspan(1)) {
+          hex.push_back(kHex[b >> 4]);
+          hex.push_back(kHex[b & 15]);
+        }
+        detail.add("client_guid", hex);
+      }
+      event("bootp.reply", request, std::move(detail), d.reply.yiaddr);
       return;
     }
     case Decision::Kind::bind_pool: {
@@ -299,7 +312,8 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
     }
     case Decision::Kind::drop:
       counters.drop(d.drop);
-      if (d.drop == Drop::disabled || d.drop == Drop::unknown_file || d.drop == Drop::wrong_segment)
+      if (d.drop == Drop::disabled || d.drop == Drop::unknown_file || d.drop == Drop::wrong_segment ||
+          d.drop == Drop::dhcp_release)
         event("bootp.refused", request, db::EventDetail().add("note", d.note));
       return;
   }

@@ -8,7 +8,7 @@ source "$here/lib.sh"
 source "$here/netns.sh"
 require_root
 IPCONFIG=/usr/lib/klibc/bin/ipconfig
-for tool in bootpc "$IPCONFIG" dhcrelay sqlite3; do
+for tool in bootpc "$IPCONFIG" dhcrelay sqlite3 busybox; do
   command -v "$tool" >/dev/null || { fail "$tool is not installed (deploy/setup installs it)"; finish; exit 1; }
 done
 
@@ -88,6 +88,18 @@ expect_out "^ROOTPATH='/srv/nfs/ws01'$" "ipconfig: root path"
 expect_out "^filename='lab/pxelinux.0'$" "ipconfig: boot file"
 expect_out "^ROOTSERVER='198.18.0.1'$" "ipconfig: next server"
 rm -f /run/net-c0.conf
+
+# 2b. The DHCP form (as PXE firmware asks): busybox udhcpc, DISCOVER -> OFFER, REQUEST -> ACK.
+printf '#!/bin/sh\n[ "$1" = bound ] && env > %s\n' "$WORK/udhcpc.env" >"$WORK/udhcpc.sh"
+chmod +x "$WORK/udhcpc.sh"
+in_ns cli timeout 20 busybox udhcpc -i c0 -n -q -f -t 3 -T 2 -s "$WORK/udhcpc.sh" >"$WORK/udhcpc.log" 2>&1
+OUT="$(cat "$WORK/udhcpc.env" 2>&1; cat "$WORK/udhcpc.log")"
+expect_out "^ip=198.18.0.50$" "udhcpc (DHCP): the machine's address"
+expect_out "^serverid=198.18.0.1$" "udhcpc: the server identifier"
+expect_out "^lease=86400$" "udhcpc: a lease of one day"
+expect_out "^hostname=ws01$" "udhcpc: host name"
+expect_out "^router=198.18.0.1$" "udhcpc: router"
+expect_out "^boot_file=lab/pxelinux.0$" "udhcpc: boot file"
 
 # 3. Relayed through ISC dhcrelay: the reply goes to giaddr:67 and back to the client.
 ip netns exec "$(ns rtr)" dhcrelay -4 -d -q -i r1 -i r0 198.18.20.1 >"$WORK/relay.log" 2>&1 &

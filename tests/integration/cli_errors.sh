@@ -23,6 +23,9 @@ printf '[tftp]\nbackend = "atftpd"\n' >"$WORK/backend.toml"
 expect_exit 1 "an unknown tftp.backend" -- "$BK" --config "$WORK/backend.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
 expect_one_line "  ... refused in one line"
 expect_out 'tftp.backend = "atftpd": must be "builtin" or "tftp-hpa"' "  ... naming the values it takes"
+printf '[bootp]\nlease_seconds = 5\n' >"$WORK/lease.toml"
+expect_exit 1 "a DHCP lease of 5 seconds" -- "$BK" --config "$WORK/lease.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-tftp --no-api
+expect_out "bootp.lease_seconds = 5: must be 60 to 2147483647" "  ... naming the range"
 printf '[tftp]\nmax_blksize = 100000\n' >"$WORK/blksize.toml"
 expect_exit 1 "a tftp.max_blksize over 65464" -- "$BK" --config "$WORK/blksize.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
 expect_out "tftp.max_blksize = 100000: must be 512 to 65464" "  ... naming the range"

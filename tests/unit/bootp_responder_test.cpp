@@ -321,3 +321,125 @@ TEST(ResponderDrops, EveryReasonHasItsOwnName) {
   EXPECT_EQ(bk::bootp::to_string(bk::bootp::Drop::wrong_segment), "wrong_segment");
   EXPECT_EQ(bk::bootp::to_string(bk::bootp::Drop::internal_error), "internal_error");
 }
+
+// ---- the DHCP form (RFC 2131/2132, RFC 4578 for PXE) ----
+
+namespace {
+
+Packet dhcp(const char* mac, bk::bootp::DhcpType type) {
+  Packet p;
+  p.xid = 0xD0D0;
+  const auto m = Mac::parse(mac)->bytes();
+  std::copy(m.begin(), m.end(), p.chaddr.begin());
+  const std::uint8_t t[] = {static_cast<std::uint8_t>(type)};
+  p.options.add(53, t);
+  return p;
+}
+
+std::vector<int> codes_of(const Packet& r) {
+  std::vector<int> codes;
+  for (const auto& e : r.options.entries())
+    codes.push_back(e.code);
+  return codes;
+}
+
+using bk::bootp::DhcpType;
+
+}  // namespace
+
+TEST_F(ResponderTest, DhcpDiscoverGetsAnOfferWithServerAndLease) {
+  const auto d = responder().decide(dhcp("52:54:00:12:34:56", DhcpType::discover), lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  const Packet& r = d.reply;
+  EXPECT_EQ(r.options.u8(53), 2);  // DHCPOFFER
+  EXPECT_EQ(r.options.ip(54)->str(), "198.18.0.1");
+  const auto lease = r.options.get(51);
+  ASSERT_TRUE(lease);
+  EXPECT_EQ(std::vector<std::uint8_t>(lease->begin(), lease->end()),
+            (std::vector<std::uint8_t>{0, 1, 0x51, 0x80}));
+  EXPECT_EQ(r.yiaddr.str(), "198.18.0.50");
+  const auto codes = codes_of(r);
+  ASSERT_GE(codes.size(), 3U);
+  EXPECT_EQ((std::vector<int>(codes.begin(), codes.begin() + 3)), (std::vector<int>{53, 54, 51}));
+}
+
+TEST_F(ResponderTest, DhcpRequestForItsAddressIsAcked) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::request);
+  const std::uint8_t asked[] = {198, 18, 0, 50};
+  const std::uint8_t server[] = {198, 18, 0, 1};
+  q.options.add(50, asked);
+  q.options.add(54, server);
+  const auto d = responder().decide(q, lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  EXPECT_EQ(d.reply.options.u8(53), 5);  // DHCPACK
+  EXPECT_EQ(d.reply.yiaddr.str(), "198.18.0.50");
+}
+
+TEST_F(ResponderTest, DhcpRequestForAnotherAddressIsNakedByBroadcast) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::request);
+  q.ciaddr = *Ipv4::parse("198.18.0.77");  // renewing an address it should not have
+  const auto d = responder().decide(q, lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  EXPECT_EQ(d.reply.options.u8(53), 6);  // DHCPNAK
+  EXPECT_TRUE(d.reply.yiaddr.is_zero());
+  EXPECT_EQ(d.reply.options.ip(54)->str(), "198.18.0.1");
+  EXPECT_NE(d.reply.options.text(56).find("198.18.0.77"), std::string_view::npos);
+  EXPECT_EQ(d.route.kind, Route::Kind::broadcast);  // not to 198.18.0.77
+}
+
+TEST_F(ResponderTest, DhcpRequestForAnotherServersOfferIsLeftAlone) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::request);
+  const std::uint8_t other[] = {198, 18, 0, 9};
+  q.options.add(54, other);
+  EXPECT_EQ(responder().decide(q, lab_arrival(), snap_).drop, Drop::other_server);
+}
+
+TEST_F(ResponderTest, DhcpReleaseAndDeclineGetNoReply) {
+  for (const auto t : {DhcpType::release, DhcpType::decline}) {
+    const auto d = responder().decide(dhcp("52:54:00:12:34:56", t), lab_arrival(), snap_);
+    EXPECT_EQ(d.kind, Decision::Kind::drop);
+    EXPECT_EQ(d.drop, Drop::dhcp_release);
+  }
+  EXPECT_EQ(responder().decide(dhcp("52:54:00:12:34:56", DhcpType::offer), lab_arrival(), snap_).drop,
+            Drop::dhcp_unknown);
+}
+
+TEST_F(ResponderTest, DhcpInformGetsOptionsButNoAddressOrLease) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::inform);
+  q.ciaddr = *Ipv4::parse("198.18.0.50");
+  const auto d = responder().decide(q, lab_arrival(), snap_);
+  ASSERT_EQ(d.kind, Decision::Kind::reply);
+  EXPECT_EQ(d.reply.options.u8(53), 5);
+  EXPECT_TRUE(d.reply.yiaddr.is_zero());
+  EXPECT_FALSE(d.reply.options.get(51));
+  EXPECT_EQ(d.reply.options.text(12), "ws01");
+  EXPECT_EQ(d.route.kind, Route::Kind::client_ciaddr);
+}
+
+TEST_F(ResponderTest, DhcpParameterListOrdersTheOptions) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  const std::uint8_t prl[] = {17, 12, 3, 1};
+  q.options.add(55, prl);
+  const auto codes = codes_of(responder().decide(q, lab_arrival(), snap_).reply);
+  ASSERT_GE(codes.size(), 7U);
+  EXPECT_EQ((std::vector<int>(codes.begin(), codes.begin() + 7)),
+            (std::vector<int>{53, 54, 51, 17, 12, 3, 1}));
+}
+
+TEST_F(ResponderTest, PxeClientIsToldToSkipBootServerDiscovery) {
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  q.options.add(60, std::span(reinterpret_cast<const std::uint8_t*>("PXEClient:Arch:00000:UNDI:002001"), 32));
+  const auto d = responder().decide(q, lab_arrival(), snap_);
+  EXPECT_EQ(d.reply.options.text(60), "PXEClient");
+  const auto pxe = d.reply.options.get(43);
+  ASSERT_TRUE(pxe);
+  EXPECT_EQ(std::vector<std::uint8_t>(pxe->begin(), pxe->end()), (std::vector<std::uint8_t>{6, 1, 8, 255}));
+  EXPECT_EQ(d.reply.file_text(), "pxelinux.0");
+}
+
+TEST_F(ResponderTest, BootpClientsGetNoLease) {
+  const auto d = responder().decide(request("52:54:00:12:34:56"), lab_arrival(), snap_);
+  EXPECT_FALSE(d.reply.options.get(51));
+  EXPECT_FALSE(d.reply.options.get(53));
+  EXPECT_FALSE(d.reply.options.get(54));
+}
