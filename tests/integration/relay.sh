@@ -11,7 +11,7 @@ source "$here/netns.sh"
 require_root
 RELAY_BIN="$(dirname "$BK")/bootkeeper-relay"
 IPCONFIG=/usr/lib/klibc/bin/ipconfig
-for tool in "$RELAY_BIN" bootpc "$IPCONFIG" dhcrelay dnsmasq sqlite3; do
+for tool in "$RELAY_BIN" bootpc "$IPCONFIG" dhcrelay dnsmasq sqlite3 busybox; do
   command -v "$tool" >/dev/null || { fail "$tool is not installed (deploy/setup installs it)"; finish; exit 1; }
 done
 
@@ -71,6 +71,8 @@ clients_through() {  # clients_through RELAY-NAME
   expect_out "^IPV4ADDR='198.18.10.21'$" "$1: klibc ipconfig gets its address"
   expect_out "^ROOTPATH='/srv/root'$" "$1: ... and the image's root path"
   rm -f /run/net-q0.conf
+  OUT="$(in_ns cli timeout 20 busybox udhcpc -i q0 -n -q -f -t 3 -T 2 -s /bin/true 2>&1)"
+  expect_out "lease of 198.18.10.21 obtained" "$1: busybox udhcpc (the DHCP form) gets its lease"
 }
 
 start_server
