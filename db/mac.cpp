@@ -1,5 +1,7 @@
 #include "db/mac.hpp"
 
+#include <algorithm>
+
 namespace bk::db {
 namespace {
 
@@ -80,6 +82,12 @@ std::string Mac::str() const {
     out.push_back(kHex[b & 0xF]);
   }
   return out;
+}
+
+std::string Mac::dashed() const {
+  std::string s = str();
+  std::ranges::replace(s, ':', '-');
+  return s;
 }
 
 std::string Mac::hex() const {

@@ -26,6 +26,8 @@ class Mac {
   constexpr std::uint64_t value() const { return value_; }
   // "525400123456", as pxelinux and iPXE file names use it.
   std::string hex() const;
+  // "52-54-00-12-34-56": pxelinux's 01-<mac> file names and iPXE's ${mac:hexhyp}.
+  std::string dashed() const;
 
   friend constexpr auto operator<=>(Mac, Mac) = default;
 

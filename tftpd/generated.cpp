@@ -132,8 +132,7 @@ std::vector<std::string> generated_names(const db::Machine& m, const db::Snapsho
   if (img == nullptr) return {};
   std::string dir(dirname(img->boot_file));
   if (!dir.empty()) dir += '/';
-  std::string mac_hyphen = m.mac.str();
-  std::ranges::replace(mac_hyphen, ':', '-');
+  const std::string mac_hyphen = m.mac.dashed();
   return {dir + "pxelinux.cfg/01-" + mac_hyphen, dir + "pxelinux.cfg/" + hex_ip(m.ip), m.mac.hex() + ".ipxe",
           mac_hyphen + ".ipxe"};
 }

@@ -73,6 +73,12 @@ bool is_essential(std::uint8_t code) {
   return std::find(kEssential.begin(), kEssential.end(), code) != kEssential.end();
 }
 
+// iPXE says so with its encapsulated options (175) or the user class "iPXE" (77).
+bool is_ipxe(const Packet& request) {
+  return request.options.get(175).has_value() ||
+         request.options.text(77).find("iPXE") != std::string_view::npos;
+}
+
 // Room for options in the reply's vendor area: 64 bytes for BOOTP (RFC 951) unless the client
 // said it takes more (option 57), less the cookie and End.
 std::size_t option_budget(const Packet& request) {
@@ -272,6 +278,10 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
         "asked for boot file \"" + std::string(asked.substr(0, 128)) + "\", which no image and no file has";
     return d;
   }
+
+  // iPXE, loaded by the chainloader, asks again: it gets the machine's generated iPXE script
+  // (tftpd/generated.hpp, made for images with a kernel), not the chainloader once more.
+  if (image != nullptr && !image->kernel.empty() && is_ipxe(request)) boot_file = m.mac.dashed() + ".ipxe";
 
   const auto type = static_cast<DhcpType>(request.options.u8(kMessageType).value_or(0));
   // RFC 2131 §4.3.2: a REQUEST for an address that is not the machine's gets a NAK.

@@ -21,7 +21,8 @@ cat >"$WORK/lab.json" <<'JSON'
               "pool": {"start": "198.18.0.100", "end": "198.18.0.199"}, "default_image": "lab-bios"},
              {"name": "far", "network": "198.18.1.0/24", "gateway": "198.18.1.1"},
              {"name": "remote", "network": "198.18.10.0/24", "gateway": "198.18.10.1"}],
- "images": [{"name": "lab-bios", "kind": "pxelinux", "boot_file": "lab/pxelinux.0", "root_path": "/srv/root"}],
+ "images": [{"name": "lab-bios", "kind": "pxelinux", "boot_file": "lab/pxelinux.0", "kernel": "lab/vmlinuz",
+             "root_path": "/srv/root"}],
  "machines": [{"mac": "52:54:00:12:34:56", "hostname": "ws01", "ip": "198.18.0.50", "image": "lab-bios",
                "options": {"root-path": "/srv/nfs/ws01"}},
               {"mac": "52:54:00:0a:00:01", "hostname": "rm01", "ip": "198.18.10.21", "image": "lab-bios"}]}
@@ -100,6 +101,11 @@ expect_out "^lease=86400$" "udhcpc: a lease of one day"
 expect_out "^hostname=ws01$" "udhcpc: host name"
 expect_out "^router=198.18.0.1$" "udhcpc: router"
 expect_out "^boot_file=lab/pxelinux.0$" "udhcpc: boot file"
+# Saying it is iPXE (user class 77 = "iPXE"), it gets the machine's generated iPXE script.
+rm -f "$WORK/udhcpc.env"
+in_ns cli timeout 20 busybox udhcpc -i c0 -n -q -f -t 3 -T 2 -x 0x4d:69505845 -s "$WORK/udhcpc.sh" >"$WORK/udhcpc.log" 2>&1
+OUT="$(cat "$WORK/udhcpc.env" 2>&1; cat "$WORK/udhcpc.log")"
+expect_out "^boot_file=52-54-00-12-34-56.ipxe$" "udhcpc as iPXE (option 77): the iPXE script, not the chainloader"
 
 # 3. Relayed through ISC dhcrelay: the reply goes to giaddr:67 and back to the client.
 ip netns exec "$(ns rtr)" dhcrelay -4 -d -q -i r1 -i r0 198.18.20.1 >"$WORK/relay.log" 2>&1 &

@@ -443,3 +443,30 @@ TEST_F(ResponderTest, BootpClientsGetNoLease) {
   EXPECT_FALSE(d.reply.options.get(53));
   EXPECT_FALSE(d.reply.options.get(54));
 }
+
+// iPXE, chainloaded, asks again: it gets the machine's iPXE script, not the chainloader.
+TEST_F(ResponderTest, IpxeGetsTheMachinesScript) {
+  auto by_175 = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  const std::uint8_t encapsulated[] = {0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e};
+  by_175.options.add(175, encapsulated);
+  EXPECT_EQ(responder().decide(by_175, lab_arrival(), snap_).reply.file_text(), "52-54-00-12-34-56.ipxe");
+
+  auto by_77 = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  by_77.options.add(77, std::span(reinterpret_cast<const std::uint8_t*>("iPXE"), 4));
+  EXPECT_EQ(responder().decide(by_77, lab_arrival(), snap_).reply.file_text(), "52-54-00-12-34-56.ipxe");
+
+  // The firmware's own PXE stack, before iPXE: the chainloader as usual.
+  EXPECT_EQ(responder()
+                .decide(dhcp("52:54:00:12:34:56", DhcpType::discover), lab_arrival(), snap_)
+                .reply.file_text(),
+            "pxelinux.0");
+}
+
+TEST_F(ResponderTest, IpxeWithoutAKernelToBootGetsTheImagesFile) {
+  auto doc = bk::test::lab_document();
+  doc["images"][0]["kernel"] = "";
+  const auto snap = bk::test::snapshot_of(doc);
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  q.options.add(77, std::span(reinterpret_cast<const std::uint8_t*>("iPXE"), 4));
+  EXPECT_EQ(responder().decide(q, lab_arrival(), snap).reply.file_text(), "pxelinux.0");
+}

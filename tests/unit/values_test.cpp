@@ -37,6 +37,7 @@ TEST(Mac, BytesAndHexRoundTrip) {
   const auto m = *Mac::parse("02:00:5e:10:00:01");
   EXPECT_EQ(Mac::from_bytes(m.bytes()), m);
   EXPECT_EQ(m.hex(), "02005e100001");
+  EXPECT_EQ(m.dashed(), "02-00-5e-10-00-01");
   EXPECT_EQ(m.bytes()[0], 0x02);
   EXPECT_EQ(m.bytes()[5], 0x01);
 }
