@@ -73,6 +73,19 @@ bool is_essential(std::uint8_t code) {
   return std::find(kEssential.begin(), kEssential.end(), code) != kEssential.end();
 }
 
+// What every reply copies from its request: the transaction, the client's hardware address and
+// the relay agent's address.
+Packet reply_skeleton(const Packet& request) {
+  Packet r;
+  r.op = kBootReply;
+  r.htype = request.htype;
+  r.hlen = request.hlen;
+  r.xid = request.xid;
+  r.giaddr = request.giaddr;
+  r.chaddr = request.chaddr;
+  return r;
+}
+
 // iPXE says so with its encapsulated options (175) or the user class "iPXE" (77).
 bool is_ipxe(const Packet& request) {
   return request.options.get(175).has_value() ||
@@ -291,17 +304,12 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
   }
 
   Packet& r = d.reply;
-  r.op = kBootReply;
-  r.htype = request.htype;
-  r.hlen = request.hlen;
+  r = reply_skeleton(request);
   r.hops = request.hops;
-  r.xid = request.xid;
   r.secs = request.secs;
   r.flags = request.flags;
   r.ciaddr = request.ciaddr;
   r.yiaddr = m.ip;
-  r.giaddr = request.giaddr;
-  r.chaddr = request.chaddr;
   r.siaddr = subnet != nullptr && subnet->next_server ? *subnet->next_server : arrival.local_address;
   r.set_sname(settings_.server_name);
   r.set_file(boot_file);
@@ -385,12 +393,7 @@ Decision Responder::nak(const Packet& request, const Arrival& arrival, const db:
   d.kind = Decision::Kind::reply;
   d.note = "asked for " + asked.str() + ", which is not " + m.hostname + "'s address (" + m.ip.str() + ")";
   Packet& r = d.reply;
-  r.op = kBootReply;
-  r.htype = request.htype;
-  r.hlen = request.hlen;
-  r.xid = request.xid;
-  r.giaddr = request.giaddr;
-  r.chaddr = request.chaddr;
+  r = reply_skeleton(request);
   r.cookie = true;
   static constexpr std::array<std::uint8_t, 1> kNak{static_cast<std::uint8_t>(DhcpType::nak)};
   r.options.add(kMessageType, kNak);
