@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "db/event_detail.hpp"
+#include "db/udp.hpp"
 #include "tftpd/codec.hpp"
 #include "tftpd/file_source.hpp"
 
@@ -34,17 +35,8 @@ std::uint64_t now_ms() {
       duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
 }
 
-sockaddr_in to_sockaddr(db::Ipv4 a, std::uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(a.value());
-  return sa;
-}
-
-db::Ipv4 address_of(const sockaddr_in& sa) {
-  return db::Ipv4(ntohl(sa.sin_addr.s_addr));
-}
+using db::address_of;
+using db::to_sockaddr;
 
 std::string endpoint_text(const sockaddr_in& sa) {
   return address_of(sa).str() + ":" + std::to_string(ntohs(sa.sin_port));
@@ -63,10 +55,6 @@ int bound_socket(db::Ipv4 local) {
   }
   return fd;
 }
-
-struct alignas(cmsghdr) Control {
-  std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> bytes;
-};
 
 constexpr std::size_t max_packet = 65536;
 
@@ -153,7 +141,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   bool read_requests() {
     for (int i = 0; i < 64; ++i) {
       sockaddr_in from{};
-      Control control{};
+      db::PktinfoControl control{};
       iovec iov{inbox.data(), inbox.size()};
       msghdr msg{};
       msg.msg_name = &from;
@@ -168,13 +156,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
         return true;  // empty (EAGAIN), or an error that the next readiness retries
       }
       db::Ipv4 local = listen_address;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-          in_pktinfo info{};
-          std::memcpy(&info, CMSG_DATA(c), sizeof info);
-          local = db::Ipv4(ntohl(info.ipi_spec_dst.s_addr));
-        }
-      }
+      if (const auto info = db::pktinfo(msg)) local = db::Ipv4(ntohl(info->ipi_spec_dst.s_addr));
       try {
         on_request(std::span(inbox.data(), static_cast<std::size_t>(n)), from, local);
       } catch (const std::exception& ex) {
@@ -366,18 +348,11 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
     std::uint32_t done = 0;
     while (done < count) {
       const std::uint32_t n = std::min(per_send, count - done);
-      alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(std::uint16_t))> control{};
+      db::PktinfoControl control{};
       msghdr msg{};
       msg.msg_iov = const_cast<iovec*>(blocks[done].data());
       msg.msg_iovlen = std::size_t{2} * n;
-      msg.msg_control = control.data();
-      msg.msg_controllen = control.size();
-      cmsghdr* c = CMSG_FIRSTHDR(&msg);
-      c->cmsg_level = SOL_UDP;
-      c->cmsg_type = UDP_SEGMENT;
-      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-      const auto size = static_cast<std::uint16_t>(segment);
-      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+      db::segment_by(msg, control, static_cast<std::uint16_t>(segment));
       if (::sendmsg(s.socket.native_handle(), &msg, 0) < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS) gso = false;
         return done;

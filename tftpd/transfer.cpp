@@ -80,12 +80,16 @@ Actions Transfer::start(std::uint64_t now_ms) {
   if (oack_) {
     waiting_oack_ack_ = true;
     sent_at_ = now_ms;
-    Actions a;
-    a.send_oack = true;
-    a.arm_timer_ms = rto_ms();
-    return a;
+    return send_oack();
   }
   return send_window(now_ms);
+}
+
+Actions Transfer::send_oack() const {
+  Actions a;
+  a.send_oack = true;
+  a.arm_timer_ms = rto_ms();
+  return a;
 }
 
 Actions Transfer::send_window(std::uint64_t now_ms) {
@@ -164,10 +168,7 @@ Actions Transfer::on_timeout(std::uint64_t now_ms) {
   ++retransmissions_;
   if (waiting_oack_ack_) {
     resent_ = true;
-    Actions a;
-    a.send_oack = true;
-    a.arm_timer_ms = rto_ms();
-    return a;
+    return send_oack();
   }
   return send_window(now_ms);
 }

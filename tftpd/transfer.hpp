@@ -69,6 +69,7 @@ class Transfer {
 
  private:
   Actions send_window(std::uint64_t now_ms);
+  Actions send_oack() const;
   Actions end(Actions::End how, std::string why);
   std::uint32_t rto_ms() const;
 

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "db/ipv4.hpp"
+#include "db/udp.hpp"
 
 namespace bk::bootp {
 
@@ -17,10 +18,7 @@ namespace bk::bootp {
 // errno (EPERM without CAP_NET_ADMIN: the caller then broadcasts instead).
 int add_arp_entry(int fd, db::Ipv4 ip, std::span<const std::uint8_t, 6> mac, int ifindex);
 
-// Control messages are read through cmsghdr pointers: their buffers need its alignment.
-struct alignas(cmsghdr) PktinfoControl {
-  std::array<char, CMSG_SPACE(sizeof(in_pktinfo))> bytes;
-};
+using db::PktinfoControl;
 
 // Makes the datagram of `h` leave by interface `ifindex` (IP_PKTINFO).
 void leave_by(msghdr& h, PktinfoControl& control, int ifindex);

@@ -39,11 +39,7 @@ using ControlBuffer = PktinfoControl;
 
 sockaddr_in parse_listen(const std::string& text) {
   const auto e = db::Endpoint::parse(text, 67, "--bootp-listen");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(e.port);
-  sa.sin_addr.s_addr = htonl(e.address.value());
-  return sa;
+  return db::to_sockaddr(e.address, e.port);
 }
 
 std::string_view route_name(Route::Kind k) {
@@ -208,14 +204,10 @@ void Transport::Impl::handle(std::size_t i, std::shared_ptr<const db::Snapshot>&
     return;
   }
   Arrival arrival;
-  arrival.source = db::Ipv4(ntohl(rx_from[i].sin_addr.s_addr));
-  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(const_cast<msghdr*>(&h), c)) {
-    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-      in_pktinfo info{};
-      std::memcpy(&info, CMSG_DATA(c), sizeof info);
-      arrival.interface_index = info.ipi_ifindex;
-      arrival.local_address = db::Ipv4(ntohl(info.ipi_spec_dst.s_addr));
-    }
+  arrival.source = db::address_of(rx_from[i]);
+  if (const auto info = db::pktinfo(h)) {
+    arrival.interface_index = info->ipi_ifindex;
+    arrival.local_address = db::Ipv4(ntohl(info->ipi_spec_dst.s_addr));
   }
   if (!allowed_interfaces.empty() && allowed_interfaces.count(arrival.interface_index) == 0) {
     counters.drop(Drop::other_interface);
@@ -363,10 +355,7 @@ void Transport::Impl::queue(const Packet& reply, const Route& route_in) {
   if (tx_count == kBatch) flush();
   const std::size_t i = tx_count++;
   encode_into(reply, tx[i]);
-  tx_to[i] = {};
-  tx_to[i].sin_family = AF_INET;
-  tx_to[i].sin_port = htons(route.port);
-  tx_to[i].sin_addr.s_addr = htonl(route.address.value());
+  tx_to[i] = db::to_sockaddr(route.address, route.port);
   tx_iov[i] = {tx[i].data(), tx[i].size()};
   auto& h = tx_msgs[i].msg_hdr;
   h = single_buffer(tx_to[i], tx_iov[i]);
@@ -397,14 +386,7 @@ void Transport::Impl::coalesce(std::size_t from) {
     if (j - i > 1) {
       m.msg_hdr.msg_iov = &tx_iov[i];
       m.msg_hdr.msg_iovlen = j - i;
-      m.msg_hdr.msg_control = tx_control[i].bytes.data();
-      m.msg_hdr.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
-      cmsghdr* c = CMSG_FIRSTHDR(&m.msg_hdr);
-      c->cmsg_level = SOL_UDP;
-      c->cmsg_type = UDP_SEGMENT;
-      c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
-      const auto size = static_cast<std::uint16_t>(tx[i].size());
-      std::memcpy(CMSG_DATA(c), &size, sizeof size);
+      db::segment_by(m.msg_hdr, tx_control[i], static_cast<std::uint16_t>(tx[i].size()));
     }
     tx_sends[out] = m;
     tx_replies[out] = j - i;

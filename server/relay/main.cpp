@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "db/udp.hpp"
 #include "server/bootp/delivery.hpp"
 #include "server/relay/relay.hpp"
 
@@ -55,14 +56,6 @@ relay::Interface client_interface(const std::string& name) {
   return i;
 }
 
-sockaddr_in to_sockaddr(db::Ipv4 a, std::uint16_t port) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(a.value());
-  return sa;
-}
-
 struct InterfaceCounters {
   std::uint64_t forwarded = 0;  // requests sent on to the servers
   std::uint64_t delivered = 0;  // replies sent to clients
@@ -85,7 +78,7 @@ class Relay {
     const int on = 1;
     ::setsockopt(fd_, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
     ::setsockopt(fd_, SOL_SOCKET, SO_BROADCAST, &on, sizeof on);
-    const sockaddr_in sa = to_sockaddr(db::Ipv4{}, port);
+    const sockaddr_in sa = db::to_sockaddr(db::Ipv4{}, port);
     if (::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
       const int e = errno;
       throw std::runtime_error("cannot listen on port " + std::to_string(port) + ": " + std::strerror(e) +
@@ -116,20 +109,13 @@ class Relay {
         if (errno != EINTR) spdlog::warn("receive failed: {}", std::strerror(errno));
         continue;
       }
-      int ifindex = 0;
-      for (cmsghdr* c = CMSG_FIRSTHDR(&h); c != nullptr; c = CMSG_NXTHDR(&h, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-          in_pktinfo info{};
-          std::memcpy(&info, CMSG_DATA(c), sizeof info);
-          ifindex = info.ipi_ifindex;
-        }
-      }
+      const auto info = db::pktinfo(h);
+      const int ifindex = info ? info->ipi_ifindex : 0;
       try {
         handle(std::span(buf.data(), static_cast<std::size_t>(n)), (h.msg_flags & MSG_TRUNC) != 0, ifindex,
                from);
       } catch (const std::exception& e) {
-        spdlog::error("a datagram from {} could not be handled: {}",
-                      db::Ipv4(ntohl(from.sin_addr.s_addr)).str(), e.what());
+        spdlog::error("a datagram from {} could not be handled: {}", db::address_of(from).str(), e.what());
       }
     }
   }
@@ -155,7 +141,7 @@ class Relay {
       return;
     }
     const relay::Action a = relay::decide(*decoded.packet, ifindex, settings_);
-    const std::string src = db::Ipv4(ntohl(from.sin_addr.s_addr)).str();
+    const std::string src = db::address_of(from).str();
     switch (a.kind) {
       case relay::Action::Kind::drop:
         ++count.dropped[static_cast<std::size_t>(a.drop)];
@@ -165,7 +151,7 @@ class Relay {
       case relay::Action::Kind::to_servers: {
         const auto wire = relay::rewrite(bytes, a.packet);
         for (const auto& s : servers_) {
-          const sockaddr_in to = to_sockaddr(s.address, s.port);
+          const sockaddr_in to = db::to_sockaddr(s.address, s.port);
           if (::sendto(fd_, wire.data(), wire.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) <
               0) {
             spdlog::warn("cannot forward to {}: {}", s.address.str(), std::strerror(errno));
@@ -200,7 +186,7 @@ class Relay {
         route.address = db::Ipv4(0xFFFF'FFFFu);
       }
     }
-    sockaddr_in to = to_sockaddr(route.address, client_port_);
+    sockaddr_in to = db::to_sockaddr(route.address, client_port_);
     iovec iov{const_cast<std::uint8_t*>(wire.data()), wire.size()};
     msghdr h{};
     h.msg_name = &to;
