@@ -51,7 +51,8 @@ void apply_row(ImportRow& row, Entity& e, const Entity* existing, FieldErrors&& 
 void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
   FieldErrors errors;
   JsonReader r(j,
-               {"name", "kind", "boot_file", "arch", "kernel", "initrd", "cmdline", "root_path", "options"},
+               {"name", "kind", "boot_file", "boot_files", "arch", "kernel", "initrd", "cmdline", "root_path",
+                "options"},
                errors);
   Image i;
   i.name = r.text("name", true).value_or("");
@@ -64,6 +65,7 @@ void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
     }
   }
   i.boot_file = r.text("boot_file", true).value_or("");
+  i.boot_files = r.boot_files("boot_files").value_or(std::map<ClientArch, std::string>{});
   i.arch = r.text("arch").value_or("");
   i.kernel = r.text("kernel").value_or("");
   i.initrd = r.text("initrd").value_or("");
@@ -316,6 +318,7 @@ nlohmann::ordered_json image_document(const Image& i) {
   j["name"] = i.name;
   j["kind"] = std::string(to_string(i.kind));
   j["boot_file"] = i.boot_file;
+  if (!i.boot_files.empty()) j["boot_files"] = boot_files_to_json(i.boot_files);
   set_if(j, "arch", i.arch);
   set_if(j, "kernel", i.kernel);
   set_if(j, "initrd", i.initrd);

@@ -196,6 +196,18 @@ FieldErrors Draft::check_image(const Image& i) const {
     errors.push_back({"name", "is already used by another image", K::conflict});
   }
   if (const auto why = relative_path_problem(i.boot_file)) errors.push_back({"boot_file", *why});
+  for (const auto& [arch, file] : i.boot_files) {
+    const std::string field = "boot_files." + std::string(to_string(arch));
+    // HTTP boot (RFC 4578 code 16, UEFI 2.5) loads its file by URL, not from the TFTP root.
+    if (arch == ClientArch::http_x64) {
+      if (!(file.starts_with("http://") || file.starts_with("https://")) || !is_printable(file) ||
+          file.size() > 127) {
+        errors.push_back({field, "must be an http:// or https:// URL of at most 127 printable characters"});
+      }
+    } else if (const auto why = relative_path_problem(file)) {
+      errors.push_back({field, *why});
+    }
+  }
   if (!i.kernel.empty()) {
     if (const auto why = relative_path_problem(i.kernel)) errors.push_back({"kernel", *why});
   }

@@ -32,6 +32,15 @@ Options stored_options(const sql::Statement& st, int col, const std::string& whe
   if (!errors.empty()) throw DbError("stored options of " + where + " are damaged: " + errors[0].message());
   return o;
 }
+std::map<ClientArch, std::string> stored_boot_files(const sql::Statement& st, int col,
+                                                    const std::string& where) {
+  FieldErrors errors;
+  auto files =
+      boot_files_from_json(nlohmann::json::parse(st.text(col), nullptr, false), "boot_files", errors);
+  if (!errors.empty())
+    throw DbError("stored boot files of " + where + " are damaged: " + errors[0].message());
+  return files;
+}
 
 // Refuses, before SQLite is involved, the cases whose SQLite errors would not tell an
 // administrator what to do.
@@ -73,7 +82,7 @@ Snapshot Inventory::Impl::load() {
   {
     sql::Statement st(db,
                       "SELECT id, name, kind, boot_file, arch, kernel, initrd, cmdline, root_path, "
-                      "size, sha256, options, created_at, updated_at FROM images");
+                      "size, sha256, options, created_at, updated_at, boot_files FROM images");
     while (st.step()) {
       Image i;
       i.id = st.int64(0);
@@ -90,6 +99,7 @@ Snapshot Inventory::Impl::load() {
       i.options = stored_options(st, 11, "image " + i.name);
       i.created_at = st.text(12);
       i.updated_at = st.text(13);
+      i.boot_files = stored_boot_files(st, 14, "image " + i.name);
       loader.add(std::move(i));
     }
   }
@@ -178,9 +188,10 @@ void Inventory::Impl::write_rows(const Draft& d) {
     sql::Statement up(
         db,
         "INSERT INTO images (id, name, kind, boot_file, arch, kernel, initrd, cmdline, root_path, size, "
-        "sha256, options, created_at, updated_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
+        "sha256, options, created_at, updated_at, boot_files) VALUES "
+        "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
         "ON CONFLICT(id) DO UPDATE SET name=?2, kind=?3, boot_file=?4, arch=?5, kernel=?6, initrd=?7, "
-        "cmdline=?8, root_path=?9, size=?10, sha256=?11, options=?12, updated_at=?14");
+        "cmdline=?8, root_path=?9, size=?10, sha256=?11, options=?12, updated_at=?14, boot_files=?15");
     for (const Id id : t.images) {
       const Image* i = s.image(id);
       if (i == nullptr) continue;
@@ -196,7 +207,8 @@ void Inventory::Impl::write_rows(const Draft& d) {
           .bind(11, i->sha256)
           .bind(12, options_to_json(i->options).dump())
           .bind(13, i->created_at)
-          .bind(14, i->updated_at);
+          .bind(14, i->updated_at)
+          .bind(15, boot_files_to_json(i->boot_files).dump());
       if (i->size)
         up.bind(10, *i->size);
       else

@@ -160,4 +160,10 @@ std::optional<Options> JsonReader::options(std::string_view key) {
   return options_from_json(*v, key, errors_);
 }
 
+std::optional<std::map<ClientArch, std::string>> JsonReader::boot_files(std::string_view key) {
+  const auto* v = get(key, false);
+  if (v == nullptr) return std::nullopt;
+  return boot_files_from_json(*v, key, errors_);
+}
+
 }  // namespace bk::db

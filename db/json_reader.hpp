@@ -30,6 +30,7 @@ class JsonReader {
   std::optional<std::vector<Ipv4>> ipv4_list(std::string_view key);
   std::optional<Pool> pool(std::string_view key);
   std::optional<Options> options(std::string_view key);
+  std::optional<std::map<ClientArch, std::string>> boot_files(std::string_view key);
 
   bool valid_object() const { return obj_ != nullptr; }
 

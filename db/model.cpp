@@ -13,6 +13,9 @@ std::optional<E> parse_enum(const std::array<std::string_view, N>& names, std::s
   return std::nullopt;
 }
 constexpr std::array<std::string_view, 5> kKinds{"pxelinux", "ipxe", "kernel", "efi", "raw"};
+constexpr std::array<std::string_view, 5> kArchs{"bios", "efi-ia32", "efi-x64", "efi-arm64", "http-x64"};
+constexpr std::array<std::string_view, 5> kArchLabels{"BIOS x86", "EFI ia32", "EFI x64", "ARM64 EFI",
+                                                      "HTTP boot x64"};
 constexpr std::array<std::string_view, 2> kOrigins{"registered", "pool"};
 constexpr std::array<std::string_view, 3> kRoles{"viewer", "operator", "admin"};
 }  // namespace
@@ -23,6 +26,49 @@ std::string_view to_string(ImageKind k) {
 std::optional<ImageKind> parse_image_kind(std::string_view s) {
   return parse_enum<ImageKind>(kKinds, s);
 }
+std::string_view to_string(ClientArch a) {
+  return kArchs[static_cast<std::size_t>(a)];
+}
+std::string_view label(ClientArch a) {
+  return kArchLabels[static_cast<std::size_t>(a)];
+}
+std::optional<ClientArch> parse_client_arch(std::string_view s) {
+  return parse_enum<ClientArch>(kArchs, s);
+}
+std::optional<ClientArch> client_arch_of(std::uint16_t code) {
+  switch (code) {
+    case 0:
+      return ClientArch::bios;
+    case 6:
+      return ClientArch::efi_ia32;
+    case 7:
+    case 9:
+      return ClientArch::efi_x64;
+    case 11:
+      return ClientArch::efi_arm64;
+    case 16:
+      return ClientArch::http_x64;
+    default:
+      return std::nullopt;
+  }
+}
+
+ClientArch default_arch(ImageKind k) {
+  return k == ImageKind::efi ? ClientArch::efi_x64 : ClientArch::bios;
+}
+
+const std::string* boot_file_for(const Image& image, std::optional<ClientArch> arch) {
+  if (!arch) return &image.boot_file;
+  if (const auto it = image.boot_files.find(*arch); it != image.boot_files.end()) return &it->second;
+  return *arch == default_arch(image.kind) ? &image.boot_file : nullptr;
+}
+
+const std::string* boot_file_for(const Image& image, std::optional<std::uint16_t> code) {
+  if (!code) return boot_file_for(image, std::optional<ClientArch>{});
+  const auto arch = client_arch_of(*code);
+  return arch ? boot_file_for(image, arch) : nullptr;
+}
+
 std::string_view to_string(Origin o) {
   return kOrigins[static_cast<std::size_t>(o)];
 }

@@ -41,12 +41,22 @@ enum class ImageKind { pxelinux, ipxe, kernel, efi, raw };
 std::string_view to_string(ImageKind k);
 std::optional<ImageKind> parse_image_kind(std::string_view s);
 
+// The client architectures an image can carry a boot file for (option 93, RFC 4578 and IANA's
+// "Processor Architecture Types"). Names are the keys of an image's "boot_files".
+enum class ClientArch { bios, efi_ia32, efi_x64, efi_arm64, http_x64 };
+std::string_view to_string(ClientArch a);  // "bios", "efi-ia32", "efi-x64", "efi-arm64", "http-x64"
+std::string_view label(ClientArch a);      // "BIOS x86", "EFI x64", ... for messages
+std::optional<ClientArch> parse_client_arch(std::string_view s);
+// Option 93's code: 0 BIOS, 6 EFI ia32, 7 and 9 EFI x64, 11 ARM64 EFI, 16 HTTP boot x64.
+std::optional<ClientArch> client_arch_of(std::uint16_t code);
+
 struct Image {
   Id id = 0;
   std::string name;
   ImageKind kind = ImageKind::pxelinux;
-  std::string boot_file;  // relative to the image root
-  std::string arch;       // "x86", "x86_64", "arm64"; informational
+  std::string boot_file;                         // relative to the image root; see boot_file_for()
+  std::map<ClientArch, std::string> boot_files;  // per architecture; http-x64 holds a URL
+  std::string arch;                              // "x86", "x86_64", "arm64"; informational
   std::string kernel;
   std::string initrd;
   std::string cmdline;
@@ -57,6 +67,16 @@ struct Image {
   std::string created_at;
   std::string updated_at;
 };
+
+// The architecture an image's plain boot_file is built for: EFI x64 for kind efi, else BIOS.
+ClientArch default_arch(ImageKind k);
+// The one rule for which file a client gets from an image. A client that names no architecture
+// (BOOTP, or DHCP without option 93) gets boot_file. A client that names one gets boot_files'
+// entry for it, else boot_file when that architecture is the image's default_arch, else nothing:
+// an EFI machine must never be handed a BIOS loader.
+const std::string* boot_file_for(const Image& image, std::optional<ClientArch> arch);
+// The same by option 93's code; a code no image can name gets nothing.
+const std::string* boot_file_for(const Image& image, std::optional<std::uint16_t> code);
 
 enum class Origin { registered, pool };
 std::string_view to_string(Origin o);

@@ -38,4 +38,32 @@ Options options_from_json(const nlohmann::json& j, std::string_view field, Field
   return out;
 }
 
+nlohmann::ordered_json boot_files_to_json(const std::map<ClientArch, std::string>& files) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [arch, file] : files)
+    j[std::string(to_string(arch))] = file;
+  return j;
+}
+
+std::map<ClientArch, std::string> boot_files_from_json(const nlohmann::json& j, std::string_view field,
+                                                       FieldErrors& errors) {
+  std::map<ClientArch, std::string> out;
+  if (!j.is_object()) {
+    errors.push_back({std::string(field), "must be an object of architecture to boot file"});
+    return out;
+  }
+  for (const auto& [key, value] : j.items()) {
+    const std::string name = std::string(field) + "." + key;
+    const auto arch = parse_client_arch(key);
+    if (!arch) {
+      errors.push_back({name, "is not an architecture: use bios, efi-ia32, efi-x64, efi-arm64 or http-x64"});
+    } else if (!value.is_string()) {
+      errors.push_back({name, "must be a string"});
+    } else {
+      out.emplace(*arch, value.get<std::string>());
+    }
+  }
+  return out;
+}
+
 }  // namespace bk::db

@@ -14,4 +14,10 @@ nlohmann::ordered_json options_to_json(const Options& options);
 // Accepts codes or names as keys; each bad entry adds an error naming `field`.key.
 Options options_from_json(const nlohmann::json& j, std::string_view field, FieldErrors& errors);
 
+// An image's boot files per architecture: {"efi-x64": "lab/ipxe.efi"}. Only the shape is read
+// here (known architecture names, string values); the paths are checked by the inventory rules.
+nlohmann::ordered_json boot_files_to_json(const std::map<ClientArch, std::string>& files);
+std::map<ClientArch, std::string> boot_files_from_json(const nlohmann::json& j, std::string_view field,
+                                                       FieldErrors& errors);
+
 }  // namespace bk::db

@@ -87,7 +87,12 @@ CREATE TABLE api_tokens (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations{kV1};
+// v2: boot files per client architecture (option 93), as a JSON object like options.
+constexpr std::string_view kV2 = R"sql(
+ALTER TABLE images ADD COLUMN boot_files TEXT NOT NULL DEFAULT '{}';
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations{kV1, kV2};
 
 }  // namespace
 

@@ -151,13 +151,26 @@ int db_check(db::Inventory& inv, std::ostream& out) {
   return r.problems.empty() ? 0 : 1;
 }
 
-int check_boot(db::Inventory& inv, const std::string& mac_text, const std::string& server, std::ostream& out,
-               std::ostream& err) {
+int check_boot(db::Inventory& inv, const std::string& mac_text, const std::string& server,
+               const std::string& arch_name, std::ostream& out, std::ostream& err) {
   const auto mac = db::Mac::parse(mac_text);
   if (!mac) {
     err << "bootkeeperd: " << mac_text << " is not a MAC address; write it as " << db::Mac::kAcceptedForms
         << "\n";
     return 2;
+  }
+  std::optional<db::ClientArch> arch;
+  if (!arch_name.empty()) {
+    arch = db::parse_client_arch(arch_name);
+    if (!arch) {
+      err << "bootkeeperd: --arch " << arch_name
+          << " is not an architecture: use bios, efi-ia32, efi-x64, efi-arm64 or http-x64\n";
+      return 2;
+    }
+    if (*arch == db::ClientArch::http_x64) {
+      err << "bootkeeperd: --arch http-x64 boots by HTTP, not TFTP: fetch its URL with curl\n";
+      return 2;
+    }
   }
   const auto ep = db::Endpoint::parse(server, 69, "--server");
   const std::string host = ep.address.is_zero() ? "127.0.0.1" : ep.address.str();
@@ -178,9 +191,14 @@ int check_boot(db::Inventory& inv, const std::string& mac_text, const std::strin
     out << "would NOT boot: the machine is disabled, so the BOOTP server does not answer it\n";
     return 1;
   }
-  const auto steps = tftp::boot_sequence(*m, *snap);
+  const auto steps = tftp::boot_sequence(*m, *snap, arch);
   if (steps.empty()) {
-    out << "would NOT boot: neither the machine nor its subnet names an image\n";
+    if (image != nullptr) {
+      out << "would NOT boot: image " << image->name << " has no boot file for " << db::label(*arch)
+          << " (add one to its boot_files)\n";
+    } else {
+      out << "would NOT boot: neither the machine nor its subnet names an image\n";
+    }
     return 1;
   }
 

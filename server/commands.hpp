@@ -22,7 +22,8 @@ int db_check(db::Inventory& inv, std::ostream& out);
 
 // "Would this machine boot?": fetches every file machine `mac` would fetch, from the running TFTP
 // server at `server` (ADDRESS[:PORT]), with tftp-hpa's client, and reports size and sha256 of each.
-int check_boot(db::Inventory& inv, const std::string& mac, const std::string& server, std::ostream& out,
-               std::ostream& err);
+// `arch` is empty (a client that names no architecture, as BOOTP) or bios, efi-x64, ...
+int check_boot(db::Inventory& inv, const std::string& mac, const std::string& server, const std::string& arch,
+               std::ostream& out, std::ostream& err);
 
 }  // namespace bk::server

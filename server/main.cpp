@@ -108,11 +108,15 @@ int main(int argc, char** argv) {
   checkcmd->require_subcommand(1);
   std::string boot_mac;
   std::string boot_server;
+  std::string boot_arch;
   auto* boot = checkcmd->add_subcommand(
       "boot", "fetch every file a machine would fetch from the running TFTP server (tftp-hpa's client)");
   boot->add_option("--mac", boot_mac, "the machine's MAC address")->required();
   boot->add_option("--server", boot_server,
                    "TFTP server ADDRESS[:PORT] (default: --tftp-listen, 0.0.0.0 as 127.0.0.1)");
+  boot->add_option("--arch", boot_arch,
+                   "as a client of this architecture: bios, efi-ia32, efi-x64 or efi-arm64 (default: one "
+                   "that names none, as BOOTP)");
 
   for (auto* sub : {inventory, imp, exp, token, tcreate, dbcmd, check, checkcmd, boot})
     sub->fallthrough();
@@ -135,7 +139,7 @@ int main(int argc, char** argv) {
     if (boot->parsed()) {
       bk::db::Inventory inv(config.db);
       return bk::server::check_boot(inv, boot_mac, boot_server.empty() ? config.tftp_listen : boot_server,
-                                    std::cout, std::cerr);
+                                    boot_arch, std::cout, std::cerr);
     }
     if (app.got_subcommand(inventory) || app.got_subcommand(token) || app.got_subcommand(dbcmd)) {
       bk::db::Inventory inv(config.db);

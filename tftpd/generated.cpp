@@ -130,16 +130,21 @@ std::optional<Generated> generate(std::string_view path, const db::Snapshot& sna
 std::vector<std::string> generated_names(const db::Machine& m, const db::Snapshot& snap) {
   const db::Image* img = bootable_image(&m, snap);
   if (img == nullptr) return {};
-  std::string dir(dirname(img->boot_file));
+  // pxelinux is a BIOS loader: it looks for pxelinux.cfg beside the BIOS boot file.
+  const std::string* bios = db::boot_file_for(*img, std::optional(db::ClientArch::bios));
+  std::string dir(dirname(bios != nullptr ? *bios : img->boot_file));
   if (!dir.empty()) dir += '/';
   const std::string mac_hyphen = m.mac.dashed();
   return {dir + "pxelinux.cfg/01-" + mac_hyphen, dir + "pxelinux.cfg/" + hex_ip(m.ip), m.mac.hex() + ".ipxe",
           mac_hyphen + ".ipxe"};
 }
 
-std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap) {
+std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap,
+                                    std::optional<db::ClientArch> arch) {
   const db::Image* img = snap.image_for(m);
   if (img == nullptr) return {};
+  const std::string* boot_file = db::boot_file_for(*img, arch);
+  if (boot_file == nullptr) return {};
   std::vector<BootStep> steps;
   const auto add = [&](const std::string& path, const char* what) {
     if (path.empty()) return;
@@ -148,7 +153,7 @@ std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& sn
       if (s.path == rel) return;
     steps.push_back({rel, what});
   };
-  add(img->boot_file, "boot file");
+  add(*boot_file, "boot file");
   const auto names = generated_names(m, snap);
   if (!names.empty()) {
     if (img->kind == db::ImageKind::pxelinux) add(names[0], "pxelinux config");

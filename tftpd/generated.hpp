@@ -32,12 +32,14 @@ std::optional<Generated> generate(std::string_view path, const db::Snapshot& sna
 std::vector<std::string> generated_names(const db::Machine& m, const db::Snapshot& snap);
 
 // The files a machine fetches over TFTP when it boots, in order: what `check boot` fetches and
-// the preview shows. Empty when the machine has no image.
+// the preview shows, for a client of architecture `arch` (none: one that does not say, as
+// BOOTP). Empty when the machine has no image, or its image no boot file for `arch`.
 struct BootStep {
   std::string path;
   std::string what;  // "boot file", "pxelinux config", "iPXE script", "kernel", "initrd"
 };
-std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap);
+std::vector<BootStep> boot_sequence(const db::Machine& m, const db::Snapshot& snap,
+                                    std::optional<db::ClientArch> arch = std::nullopt);
 
 // Every generated file of every machine, plus the generic boot.ipxe: name -> content. For a
 // TFTP server that only serves files from disk (tftp-hpa), which then get written there.

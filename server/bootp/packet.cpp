@@ -111,6 +111,12 @@ std::optional<std::uint16_t> OptionList::u16(std::uint8_t code) const {
   return static_cast<std::uint16_t>(((*v)[0] << 8) | (*v)[1]);
 }
 
+std::optional<std::uint16_t> Packet::client_arch() const {
+  const auto v = options.get(93);
+  if (!v || v->size() < 2 || v->size() % 2 != 0) return std::nullopt;
+  return static_cast<std::uint16_t>(((*v)[0] << 8) | (*v)[1]);
+}
+
 std::optional<Ipv4> OptionList::ip(std::uint8_t code) const {
   const auto v = get(code);
   if (!v || v->size() != 4) return std::nullopt;

@@ -90,6 +90,8 @@ struct Packet {
   Mac mac() const { return Mac::from_bytes(std::span(chaddr).first<6>()); }
   std::string_view sname_text() const;
   std::string_view file_text() const;
+  // Option 93 (RFC 4578): a list of 16-bit architecture types; the first is the client's own.
+  std::optional<std::uint16_t> client_arch() const;
   void set_sname(std::string_view s);
   void set_file(std::string_view s);
 };

@@ -154,10 +154,12 @@ std::string_view to_string(DhcpType t) {
 }
 
 std::string_view to_string(Drop d) {
-  static constexpr std::array kNames{"none",          "malformed",    "not_request",    "not_ethernet",
-                                     "too_many_hops", "other_server", "unknown_client", "pool_exhausted",
-                                     "disabled",      "unknown_file", "rate_limited",   "other_interface",
-                                     "wrong_segment", "dhcp_release", "dhcp_unknown",   "internal_error"};
+  static constexpr std::array kNames{
+      "none",          "malformed",    "not_request",    "not_ethernet",
+      "too_many_hops", "other_server", "unknown_client", "pool_exhausted",
+      "disabled",      "unknown_file", "rate_limited",   "other_interface",
+      "wrong_segment", "dhcp_release", "dhcp_unknown",   "no_boot_file_for_arch",
+      "internal_error"};
   static_assert(kNames.size() == static_cast<std::size_t>(Drop::count_), "every Drop needs a name");
   return kNames[static_cast<std::size_t>(d)];
 }
@@ -277,11 +279,19 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
     const auto slash = p.rfind('/');
     return slash == std::string_view::npos ? p : p.substr(slash + 1);
   };
+  // The file for the client's architecture (option 93); none means it must not get this image.
+  const auto arch = request.client_arch();
+  const auto file_of = [&](const db::Image& img) {
+    const std::string* f = db::boot_file_for(img, arch);
+    if (f != nullptr) boot_file = *f;
+    return f != nullptr;
+  };
+  const db::Image* chosen = nullptr;
   if (asked.empty() || (image != nullptr && (asked == image->name || asked == image->boot_file ||
                                              asked == basename(image->boot_file)))) {
-    if (image != nullptr) boot_file = image->boot_file;
+    chosen = image;
   } else if (const db::Image* named = snap.image_by_name(asked)) {
-    boot_file = named->boot_file;
+    chosen = named;
   } else if (files_.size && files_.size(asked)) {
     boot_file = std::string(asked);
   } else {
@@ -291,10 +301,21 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
         "asked for boot file \"" + std::string(asked.substr(0, 128)) + "\", which no image and no file has";
     return d;
   }
+  if (chosen != nullptr && !file_of(*chosen)) {
+    d.kind = Decision::Kind::drop;
+    d.drop = Drop::no_boot_file_for_arch;
+    const auto known = db::client_arch_of(*arch);
+    d.note = "image " + chosen->name + " has no boot file for " +
+             (known ? std::string(db::label(*known)) : "architecture " + std::to_string(*arch));
+    return d;
+  }
 
-  // iPXE, loaded by the chainloader, asks again: it gets the machine's generated iPXE script
-  // (tftpd/generated.hpp, made for images with a kernel), not the chainloader once more.
-  if (image != nullptr && !image->kernel.empty() && is_ipxe(request)) boot_file = m.mac.dashed() + ".ipxe";
+  // An iPXE image's chainloader starts iPXE, which asks again: it gets the machine's generated
+  // iPXE script (tftpd/generated.hpp, made for images with a kernel), not the chainloader once
+  // more. iPXE in a ROM asks the same way; for a pxelinux image it still gets pxelinux.
+  if (image != nullptr && image->kind == db::ImageKind::ipxe && !image->kernel.empty() && is_ipxe(request)) {
+    boot_file = m.mac.dashed() + ".ipxe";
+  }
 
   const auto type = static_cast<DhcpType>(request.options.u8(kMessageType).value_or(0));
   // RFC 2131 §4.3.2: a REQUEST for an address that is not the machine's gets a NAK.
@@ -374,6 +395,9 @@ Decision Responder::answer(const Packet& request, const Arrival& arrival, const 
       if (request.options.text(kVendorClass).starts_with("PXEClient")) {
         opts.set(kVendorClass, std::string_view("PXEClient"));
         opts.set(kVendorSpecific, kPxeSkipDiscovery);
+      } else if (request.options.text(kVendorClass).starts_with("HTTPClient")) {
+        // UEFI HTTP boot takes only a reply that says "HTTPClient"; its file is a URL.
+        opts.set(kVendorClass, std::string_view("HTTPClient"));
       }
     }
     add_fitting(opts, option_budget(request), r.options,

@@ -18,21 +18,22 @@ namespace bk::bootp {
 // Why a request got no reply. Each has a counter; the names are the metric labels.
 enum class Drop : std::uint8_t {
   none,
-  malformed,        // not a BOOTP packet (too short, hlen > 16)
-  not_request,      // op is not BOOTREQUEST (a BOOTREPLY sent to the server)
-  not_ethernet,     // htype/hlen other than Ethernet
-  too_many_hops,    // relayed more times than the limit
-  other_server,     // sname names another server
-  unknown_client,   // not registered, no pool: recorded as discovered
-  pool_exhausted,   // not registered, the pool has no free address
-  disabled,         // registered but disabled
-  unknown_file,     // asked for a boot file that neither the store nor an image has
-  rate_limited,     // over the per-MAC reply rate
-  other_interface,  // arrived on an interface not named by --interface
-  wrong_segment,    // registered, but asking from a segment of another subnet
-  dhcp_release,     // DHCPRELEASE or DHCPDECLINE: nothing to answer (the binding stays)
-  dhcp_unknown,     // a DHCP message type a server does not answer
-  internal_error,   // handling threw (logged); the server went on
+  malformed,              // not a BOOTP packet (too short, hlen > 16)
+  not_request,            // op is not BOOTREQUEST (a BOOTREPLY sent to the server)
+  not_ethernet,           // htype/hlen other than Ethernet
+  too_many_hops,          // relayed more times than the limit
+  other_server,           // sname names another server
+  unknown_client,         // not registered, no pool: recorded as discovered
+  pool_exhausted,         // not registered, the pool has no free address
+  disabled,               // registered but disabled
+  unknown_file,           // asked for a boot file that neither the store nor an image has
+  rate_limited,           // over the per-MAC reply rate
+  other_interface,        // arrived on an interface not named by --interface
+  wrong_segment,          // registered, but asking from a segment of another subnet
+  dhcp_release,           // DHCPRELEASE or DHCPDECLINE: nothing to answer (the binding stays)
+  dhcp_unknown,           // a DHCP message type a server does not answer
+  no_boot_file_for_arch,  // its image has no boot file for the architecture in option 93
+  internal_error,         // handling threw (logged); the server went on
   count_,
 };
 std::string_view to_string(Drop d);

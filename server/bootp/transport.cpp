@@ -293,7 +293,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       if (!request.giaddr.is_zero()) s.relay = request.giaddr;
       s.vendor_class = std::string(request.options.text(60).substr(0, 255));
       s.hostname = std::string(request.options.text(12).substr(0, 255));
-      if (const auto arch = request.options.u16(93)) s.client_arch = *arch;
+      if (const auto arch = request.client_arch()) s.client_arch = *arch;
       events.sighted(std::move(s));
       event("bootp.unknown", request,
             db::EventDetail()
@@ -305,7 +305,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
     case Decision::Kind::drop:
       counters.drop(d.drop);
       if (d.drop == Drop::disabled || d.drop == Drop::unknown_file || d.drop == Drop::wrong_segment ||
-          d.drop == Drop::dhcp_release)
+          d.drop == Drop::dhcp_release || d.drop == Drop::no_boot_file_for_arch)
         event("bootp.refused", request, db::EventDetail().add("note", d.note));
       return;
   }

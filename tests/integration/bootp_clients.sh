@@ -105,7 +105,33 @@ expect_out "^boot_file=lab/pxelinux.0$" "udhcpc: boot file"
 rm -f "$WORK/udhcpc.env"
 in_ns cli timeout 20 busybox udhcpc -i c0 -n -q -f -t 3 -T 2 -x 0x4d:69505845 -s "$WORK/udhcpc.sh" >"$WORK/udhcpc.log" 2>&1
 OUT="$(cat "$WORK/udhcpc.env" 2>&1; cat "$WORK/udhcpc.log")"
-expect_out "^boot_file=52-54-00-12-34-56.ipxe$" "udhcpc as iPXE (option 77): the iPXE script, not the chainloader"
+expect_out "^boot_file=lab/pxelinux.0$" "udhcpc as iPXE (option 77), pxelinux image: still pxelinux (iPXE ROMs start it)"
+# As an EFI x64 client (option 93 = 7): the pxelinux image has nothing for it, so no reply, and
+# an event that says why.
+udhcpc_as() {  # udhcpc_as OPTION...: one DHCP exchange from cli, its variables and log in $OUT
+  rm -f "$WORK/udhcpc.env"
+  in_ns cli timeout 20 busybox udhcpc -i c0 -n -q -f -t 2 -T 1 "$@" -s "$WORK/udhcpc.sh" >"$WORK/udhcpc.log" 2>&1
+  OUT="$(cat "$WORK/udhcpc.env" 2>/dev/null; cat "$WORK/udhcpc.log")"
+}
+udhcpc_as -x 0x5d:0007
+if grep -q "^ip=" <<<"$OUT"; then fail "EFI x64 client of a BIOS-only image got a lease" "$OUT"; else
+  pass "EFI x64 client of a BIOS-only image: no reply"; fi
+sleep 0.5
+OUT="$(sqlite3 "$DB" "select json_extract(detail, '$.note') from events where kind = 'bootp.refused'")"
+expect_out "^image lab-bios has no boot file for EFI x64$" "  ... and an event that says why"
+# An iPXE image with an EFI x64 boot file: EFI firmware gets that file, then iPXE its script.
+sed 's/"kind": "pxelinux", "boot_file": "lab\/pxelinux.0"/"kind": "ipxe", "boot_file": "lab\/undionly.kpxe", "boot_files": {"efi-x64": "lab\/ipxe.efi"}/' \
+  "$WORK/lab.json" >"$WORK/lab-ipxe.json"
+"$BK" --db "$DB" inventory import "$WORK/lab-ipxe.json" >/dev/null || fail "import of the iPXE image"
+sleep 1.2
+udhcpc_as -x 0x5d:0007
+expect_out "^boot_file=lab/ipxe.efi$" "EFI x64 client (option 93 = 7): the image's EFI boot file"
+udhcpc_as -x 0x5d:0000
+expect_out "^boot_file=lab/undionly.kpxe$" "BIOS client (option 93 = 0): the image's plain boot file"
+udhcpc_as -x 0x5d:0007 -x 0x4d:69505845
+expect_out "^boot_file=52-54-00-12-34-56.ipxe$" "EFI iPXE (options 93 and 77): the iPXE script, not the chainloader"
+"$BK" --db "$DB" inventory import "$WORK/lab.json" >/dev/null || fail "import of the lab again"
+sleep 1.2
 
 # 3. Relayed through ISC dhcrelay: the reply goes to giaddr:67 and back to the client.
 ip netns exec "$(ns rtr)" dhcrelay -4 -d -q -i r1 -i r0 198.18.20.1 >"$WORK/relay.log" 2>&1 &

@@ -281,6 +281,13 @@ if [ "$BACKEND" != in.tftpd ]; then
     in_ns cli "$BK" --db "$WORK/bk.db" check boot --mac 525400123456 --server "$SRV"
   expect_out "^FAIL initrd +lab/initrd.gz +Error code 1" "  ... naming the file and the server's error"
   mv "$WORK/initrd.away" "$ROOT/lab/initrd.gz"
+  expect_exit 1 "check boot --arch efi-x64: a BIOS-only image would not boot an EFI machine" -- \
+    in_ns cli "$BK" --db "$WORK/bk.db" check boot --mac 525400123456 --server "$SRV" --arch efi-x64
+  expect_out "^would NOT boot: image lab-bios has no boot file for EFI x64 \(add one to its boot_files\)$" \
+    "  ... saying what to add"
+  expect_exit 2 "check boot --arch with an unknown name" -- \
+    in_ns cli "$BK" --db "$WORK/bk.db" check boot --mac 525400123456 --arch x86
+  expect_out "use bios, efi-ia32, efi-x64, efi-arm64 or http-x64" "  ... listing the names"
 fi
 if [ "$BACKEND" = bootkeeperd-tftp-hpa ]; then
   if [ -f "$ROOT/.bootkeeper-generated" ] && grep -qx "$CFG" "$ROOT/.bootkeeper-generated"; then

@@ -445,21 +445,32 @@ TEST_F(ResponderTest, BootpClientsGetNoLease) {
 }
 
 // iPXE, chainloaded, asks again: it gets the machine's iPXE script, not the chainloader.
-TEST_F(ResponderTest, IpxeGetsTheMachinesScript) {
+TEST_F(ResponderTest, IpxeGetsTheMachinesScriptFromAnIpxeImage) {
+  auto doc = bk::test::lab_document();
+  doc["images"][0]["kind"] = "ipxe";
+  doc["images"][0]["boot_file"] = "undionly.kpxe";
+  const auto snap = bk::test::snapshot_of(doc);
   auto by_175 = dhcp("52:54:00:12:34:56", DhcpType::discover);
   const std::uint8_t encapsulated[] = {0xb1, 0x05, 0x01, 0x80, 0x86, 0x10, 0x0e};
   by_175.options.add(175, encapsulated);
-  EXPECT_EQ(responder().decide(by_175, lab_arrival(), snap_).reply.file_text(), "52-54-00-12-34-56.ipxe");
+  EXPECT_EQ(responder().decide(by_175, lab_arrival(), snap).reply.file_text(), "52-54-00-12-34-56.ipxe");
 
   auto by_77 = dhcp("52:54:00:12:34:56", DhcpType::discover);
   by_77.options.add(77, std::span(reinterpret_cast<const std::uint8_t*>("iPXE"), 4));
-  EXPECT_EQ(responder().decide(by_77, lab_arrival(), snap_).reply.file_text(), "52-54-00-12-34-56.ipxe");
+  EXPECT_EQ(responder().decide(by_77, lab_arrival(), snap).reply.file_text(), "52-54-00-12-34-56.ipxe");
 
   // The firmware's own PXE stack, before iPXE: the chainloader as usual.
   EXPECT_EQ(responder()
-                .decide(dhcp("52:54:00:12:34:56", DhcpType::discover), lab_arrival(), snap_)
+                .decide(dhcp("52:54:00:12:34:56", DhcpType::discover), lab_arrival(), snap)
                 .reply.file_text(),
-            "pxelinux.0");
+            "undionly.kpxe");
+}
+
+TEST_F(ResponderTest, IpxeInTheRomStillGetsPxelinuxForAPxelinuxImage) {
+  // QEMU's and many NICs' boot ROMs are iPXE: a pxelinux image must still start pxelinux.
+  auto q = dhcp("52:54:00:12:34:56", DhcpType::discover);
+  q.options.add(77, std::span(reinterpret_cast<const std::uint8_t*>("iPXE"), 4));
+  EXPECT_EQ(responder().decide(q, lab_arrival(), snap_).reply.file_text(), "pxelinux.0");
 }
 
 TEST_F(ResponderTest, IpxeWithoutAKernelToBootGetsTheImagesFile) {
@@ -469,4 +480,71 @@ TEST_F(ResponderTest, IpxeWithoutAKernelToBootGetsTheImagesFile) {
   auto q = dhcp("52:54:00:12:34:56", DhcpType::discover);
   q.options.add(77, std::span(reinterpret_cast<const std::uint8_t*>("iPXE"), 4));
   EXPECT_EQ(responder().decide(q, lab_arrival(), snap).reply.file_text(), "pxelinux.0");
+}
+
+namespace {
+Packet with_arch(Packet p, std::uint16_t arch) {
+  const std::uint8_t code[] = {static_cast<std::uint8_t>(arch >> 8), static_cast<std::uint8_t>(arch & 0xff)};
+  p.options.add(93, code);
+  return p;
+}
+}  // namespace
+
+TEST_F(ResponderTest, ArchitectureChoosesTheBootFile) {
+  auto doc = bk::test::lab_document();
+  doc["images"][0]["boot_files"] = {{"efi-x64", "efi/grubnetx64.efi"}, {"efi-arm64", "efi/grubaa64.efi"}};
+  const auto snap = bk::test::snapshot_of(doc);
+  const auto file_for = [&](std::uint16_t arch) {
+    const auto d = responder().decide(with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), arch),
+                                      lab_arrival(), snap);
+    return std::string(d.reply.file_text());
+  };
+  EXPECT_EQ(file_for(0), "pxelinux.0");  // BIOS: the plain boot_file of a pxelinux image
+  EXPECT_EQ(file_for(7), "efi/grubnetx64.efi");
+  EXPECT_EQ(file_for(9), "efi/grubnetx64.efi");  // EFI BC is x64 too
+  EXPECT_EQ(file_for(11), "efi/grubaa64.efi");
+  // No option 93 (BOOTP, or DHCP from a client that does not say): the plain boot_file.
+  EXPECT_EQ(responder()
+                .decide(dhcp("52:54:00:12:34:56", DhcpType::discover), lab_arrival(), snap)
+                .reply.file_text(),
+            "pxelinux.0");
+}
+
+TEST_F(ResponderTest, NoBootFileForTheArchitectureIsNoReplyAndSaysWhy) {
+  const auto d =
+      responder().decide(with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), 7), lab_arrival(), snap_);
+  EXPECT_EQ(d.kind, Decision::Kind::drop);
+  EXPECT_EQ(d.drop, Drop::no_boot_file_for_arch);
+  EXPECT_EQ(d.note, "image lab-bios has no boot file for EFI x64");
+  EXPECT_EQ(to_string(d.drop), "no_boot_file_for_arch");
+
+  const auto odd =
+      responder().decide(with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), 10), lab_arrival(), snap_);
+  EXPECT_EQ(odd.drop, Drop::no_boot_file_for_arch);
+  EXPECT_EQ(odd.note, "image lab-bios has no boot file for architecture 10");
+}
+
+TEST_F(ResponderTest, AnEfiImagesBootFileIsForEfiX64Only) {
+  auto doc = bk::test::lab_document();
+  doc["images"][0]["kind"] = "efi";
+  doc["images"][0]["boot_file"] = "efi/bootx64.efi";
+  const auto snap = bk::test::snapshot_of(doc);
+  const auto efi =
+      responder().decide(with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), 7), lab_arrival(), snap);
+  EXPECT_EQ(efi.reply.file_text(), "efi/bootx64.efi");
+  const auto bios =
+      responder().decide(with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), 0), lab_arrival(), snap);
+  EXPECT_EQ(bios.drop, Drop::no_boot_file_for_arch);
+  EXPECT_EQ(bios.note, "image lab-bios has no boot file for BIOS x86");
+}
+
+TEST_F(ResponderTest, HttpBootGetsItsUrlAndHttpClient) {
+  auto doc = bk::test::lab_document();
+  doc["images"][0]["boot_files"] = {{"http-x64", "http://198.18.0.1/efi/bootx64.efi"}};
+  const auto snap = bk::test::snapshot_of(doc);
+  auto q = with_arch(dhcp("52:54:00:12:34:56", DhcpType::discover), 16);
+  q.options.add(60, std::span(reinterpret_cast<const std::uint8_t*>("HTTPClient:Arch:00016"), 21));
+  const auto d = responder().decide(q, lab_arrival(), snap);
+  EXPECT_EQ(d.reply.file_text(), "http://198.18.0.1/efi/bootx64.efi");
+  EXPECT_EQ(d.reply.options.text(60), "HTTPClient");
 }

@@ -52,6 +52,23 @@ TEST(Inventory, MigratesFromEveryEarlierVersion) {
   }
 }
 
+TEST(Inventory, AVersionOneImageKeepsItsBootFileAndHasNoneByArchitecture) {
+  bk::test::TempDir dir;
+  const auto path = dir.file("v1.db");
+  schema::migrate_file_to(path, 1);
+  const std::string insert =
+      "sqlite3 " + path +
+      " \"INSERT INTO images (name, kind, boot_file, created_at, updated_at) VALUES "
+      "('old', 'pxelinux', 'old/pxelinux.0', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')\"";
+  ASSERT_EQ(std::system(insert.c_str()), 0);
+  Inventory inv(path);
+  const Image* img = inv.snapshot()->image_by_name("old");
+  ASSERT_NE(img, nullptr);
+  EXPECT_EQ(img->boot_file, "old/pxelinux.0");
+  EXPECT_TRUE(img->boot_files.empty());
+  EXPECT_TRUE(inv.check().problems.empty());
+}
+
 TEST(Inventory, RefusesANewerSchema) {
   bk::test::TempDir dir;
   const auto path = dir.file("new.db");
