@@ -1,6 +1,7 @@
 #include "db/document.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "db/csv.hpp"
 #include "db/json_reader.hpp"
@@ -12,15 +13,23 @@ namespace {
 
 using K = FieldError::Kind;
 
+// The fields of each object's document form: what import, export and the API read and write.
+constexpr std::array<std::string_view, 10> kImageFields{
+    "name", "kind", "boot_file", "boot_files", "arch", "kernel", "initrd", "cmdline", "root_path", "options"};
+constexpr std::array<std::string_view, 9> kSubnetFields{
+    "name", "network", "gateway", "dns", "domain", "next_server", "pool", "default_image", "options"};
+constexpr std::array<std::string_view, 8> kMachineFields{"mac",   "hostname", "ip",      "image",
+                                                         "group", "enabled",  "options", "origin"};
+
 void set_if(nlohmann::ordered_json& j, const char* key, const std::string& v) {
   if (!v.empty()) j[key] = v;
 }
 
 // Resolves an image name to its id; an unknown name is an error naming `field`.
-std::optional<Id> image_ref(const Draft& d, const std::optional<std::string>& name, std::string_view field,
-                            FieldErrors& errors) {
+std::optional<Id> image_ref(const Snapshot& snap, const std::optional<std::string>& name,
+                            std::string_view field, FieldErrors& errors) {
   if (!name) return std::nullopt;
-  if (const Image* i = d.state().image_by_name(*name)) return i->id;
+  if (const Image* i = snap.image_by_name(*name)) return i->id;
   errors.push_back({std::string(field), "names no image: " + excerpt(*name) + " (import or create it first)",
                     K::not_found});
   return std::nullopt;
@@ -48,15 +57,10 @@ void apply_row(ImportRow& row, Entity& e, const Entity* existing, FieldErrors&& 
   }
 }
 
-void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
-  FieldErrors errors;
-  JsonReader r(j,
-               {"name", "kind", "boot_file", "boot_files", "arch", "kernel", "initrd", "cmdline", "root_path",
-                "options"},
-               errors);
+Image read_image_fields(const nlohmann::json& j, FieldErrors& errors) {
+  JsonReader r(j, kImageFields, errors);
   Image i;
   i.name = r.text("name", true).value_or("");
-  row.key = i.name;
   if (const auto kind = r.text("kind", true)) {
     if (const auto k = parse_image_kind(*kind)) {
       i.kind = *k;
@@ -72,11 +76,14 @@ void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
   i.cmdline = r.text("cmdline").value_or("");
   i.root_path = r.text("root_path").value_or("");
   i.options = r.options("options").value_or(Options{});
+  return i;
+}
+
+void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
+  FieldErrors errors;
+  Image i = read_image(j, d.state(), errors);
+  row.key = i.name;
   const Image* existing = d.state().image_by_name(i.name);
-  if (existing) {
-    i.size = existing->size;  // content facts are not part of the document
-    i.sha256 = existing->sha256;
-  }
   apply_row(
       row, i, existing, std::move(errors), [&](Image& x) { return d.put_image(x); },
       [](const Image& x) { return image_document(x); });
@@ -84,20 +91,8 @@ void import_image(Draft& d, const nlohmann::json& j, ImportRow& row) {
 
 void import_subnet(Draft& d, const nlohmann::json& j, ImportRow& row) {
   FieldErrors errors;
-  JsonReader r(
-      j, {"name", "network", "gateway", "dns", "domain", "next_server", "pool", "default_image", "options"},
-      errors);
-  Subnet s;
-  s.name = r.text("name", true).value_or("");
+  Subnet s = read_subnet(j, d.state(), errors);
   row.key = s.name;
-  s.network = r.cidr("network", true).value_or(Cidr{});
-  s.gateway = r.ipv4("gateway");
-  s.dns = r.ipv4_list("dns").value_or(std::vector<Ipv4>{});
-  s.domain = r.text("domain").value_or("");
-  s.next_server = r.ipv4("next_server");
-  s.pool = r.pool("pool");
-  s.default_image_id = image_ref(d, r.text("default_image"), "default_image", errors);
-  s.options = r.options("options").value_or(Options{});
   const Subnet* existing = d.state().subnet_by_name(s.name);
   const Snapshot& snap = d.state();
   apply_row(
@@ -106,14 +101,15 @@ void import_subnet(Draft& d, const nlohmann::json& j, ImportRow& row) {
 }
 
 // One machine from its parsed fields; the JSON and CSV paths meet here.
-void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& row) {
+Machine read_machine_fields(JsonReader& r, const Snapshot& snap, FieldErrors& errors,
+                            std::optional<Mac>* mac_out = nullptr) {
   Machine m;
   const auto mac = r.mac("mac", true);
   if (mac) m.mac = *mac;
-  row.key = mac ? mac->str() : excerpt(r.text("mac").value_or(""));
+  if (mac_out != nullptr) *mac_out = mac;
   m.hostname = r.text("hostname", true).value_or("");
   m.ip = r.ipv4("ip", true).value_or(Ipv4{});
-  m.image_id = image_ref(d, r.text("image"), "image", errors);
+  m.image_id = image_ref(snap, r.text("image"), "image", errors);
   m.group = r.text("group").value_or("");
   m.enabled = r.boolean("enabled").value_or(true);
   m.options = r.options("options").value_or(Options{});
@@ -124,6 +120,13 @@ void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& ro
       errors.push_back({"origin", "must be registered or pool"});
     }
   }
+  return m;
+}
+
+void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& row) {
+  std::optional<Mac> mac;
+  Machine m = read_machine_fields(r, d.state(), errors, &mac);
+  row.key = mac ? mac->str() : excerpt(r.text("mac").value_or(""));
   const Machine* existing = mac ? d.state().machine_by_mac(*mac) : nullptr;
   const Snapshot& snap = d.state();
   apply_row(
@@ -132,6 +135,35 @@ void import_machine(Draft& d, JsonReader& r, FieldErrors&& errors, ImportRow& ro
 }
 
 }  // namespace
+
+Image read_image(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors) {
+  Image i = read_image_fields(j, errors);
+  if (const Image* existing = snap.image_by_name(i.name)) {
+    i.size = existing->size;  // content facts are not part of the document
+    i.sha256 = existing->sha256;
+  }
+  return i;
+}
+
+Subnet read_subnet(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors) {
+  JsonReader r(j, kSubnetFields, errors);
+  Subnet s;
+  s.name = r.text("name", true).value_or("");
+  s.network = r.cidr("network", true).value_or(Cidr{});
+  s.gateway = r.ipv4("gateway");
+  s.dns = r.ipv4_list("dns").value_or(std::vector<Ipv4>{});
+  s.domain = r.text("domain").value_or("");
+  s.next_server = r.ipv4("next_server");
+  s.pool = r.pool("pool");
+  s.default_image_id = image_ref(snap, r.text("default_image"), "default_image", errors);
+  s.options = r.options("options").value_or(Options{});
+  return s;
+}
+
+Machine read_machine(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors) {
+  JsonReader r(j, kMachineFields, errors);
+  return read_machine_fields(r, snap, errors);
+}
 
 bool ImportReport::ok() const {
   return count("error") == 0;
@@ -204,7 +236,7 @@ ImportReport import_document(Draft& d, const nlohmann::json& doc) {
   section("subnets", "subnet", [&](const nlohmann::json& j, ImportRow& row) { import_subnet(d, j, row); });
   section("machines", "machine", [&](const nlohmann::json& j, ImportRow& row) {
     FieldErrors errors;
-    JsonReader r(j, {"mac", "hostname", "ip", "image", "group", "enabled", "options", "origin"}, errors);
+    JsonReader r(j, kMachineFields, errors);
     import_machine(d, r, std::move(errors), row);
   });
   return report;
@@ -286,7 +318,7 @@ ImportReport import_machines_csv(Draft& d, std::string_view csv) {
         obj[header[c]] = value;
       }
     }
-    JsonReader r(obj, {"mac", "hostname", "ip", "image", "group", "enabled", "options", "origin"}, errors);
+    JsonReader r(obj, kMachineFields, errors);
     import_machine(d, r, std::move(errors), row);
     report.rows.push_back(std::move(row));
   }

@@ -42,6 +42,13 @@ ImportReport import_machines_csv(Draft& draft, std::string_view csv);
 // address), so that export -> import -> export gives the same bytes.
 nlohmann::ordered_json export_document(const Snapshot& s);
 
+// One object read from its document form, references resolved by name against `snap`; nothing
+// is applied. Errors name fields without a prefix. The import rows and the REST API's bodies
+// are both read here. An image keeps the content facts (size, sha256) of the image of its name.
+Image read_image(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors);
+Subnet read_subnet(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors);
+Machine read_machine(const nlohmann::json& j, const Snapshot& snap, FieldErrors& errors);
+
 // One object in document form; the API builds its representations from these.
 nlohmann::ordered_json subnet_document(const Subnet& s, const Snapshot& snap);
 nlohmann::ordered_json image_document(const Image& i);

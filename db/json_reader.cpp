@@ -49,6 +49,10 @@ std::optional<Cidr> parse_cidr_field(std::string_view text, std::string_view fie
 
 JsonReader::JsonReader(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed,
                        FieldErrors& errors)
+    : JsonReader(obj, std::span<const std::string_view>(allowed.begin(), allowed.size()), errors) {}
+
+JsonReader::JsonReader(const nlohmann::json& obj, std::span<const std::string_view> allowed,
+                       FieldErrors& errors)
     : errors_(errors) {
   if (!obj.is_object()) {
     errors_.push_back({"(object)", "must be a JSON object"});

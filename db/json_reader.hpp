@@ -1,6 +1,7 @@
 #pragma once
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@ namespace bk::db {
 class JsonReader {
  public:
   JsonReader(const nlohmann::json& obj, std::initializer_list<std::string_view> allowed, FieldErrors& errors);
+  JsonReader(const nlohmann::json& obj, std::span<const std::string_view> allowed, FieldErrors& errors);
 
   bool has(std::string_view key) const;
   std::optional<std::string> text(std::string_view key, bool required = false);
