@@ -10,12 +10,8 @@
 
 namespace bk::db {
 
-std::string sha256_hex(std::span<const std::uint8_t> data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
+namespace {
+std::string to_hex(const unsigned char* md, unsigned len) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned i = 0; i < len; ++i) {
@@ -23,6 +19,38 @@ std::string sha256_hex(std::span<const std::uint8_t> data) {
     out.push_back(kHex[md[i] & 0xF]);
   }
   return out;
+}
+}  // namespace
+
+std::string sha256_hex(std::span<const std::uint8_t> data) {
+  Sha256 h;
+  h.update(data);
+  return h.hex();
+}
+
+Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
+
+void Sha256::update(std::span<const std::uint8_t> data) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+}
+
+std::string Sha256::hex() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md.data(), &len) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return to_hex(md.data(), len);
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -19,6 +19,8 @@
 #include <spdlog/spdlog.h>
 
 #include "db/inventory.hpp"
+#include "server/api/api.hpp"
+#include "server/api/http_server.hpp"
 #include "server/bootp/transport.hpp"
 #include "server/event_bus.hpp"
 #include "server/tftp_hpa.hpp"
@@ -69,6 +71,41 @@ void report(const Materializer::Result& r) {
 }
 
 // Each transfer holds a socket: allow as many descriptors as the hard limit permits.
+// Prometheus text exposition of the packet services' counters (the API adds its own).
+std::string metrics_text(const bootp::Counters& b, const tftp::ServerCounters& t, const EventBus& e) {
+  std::string out;
+  const auto counter = [&out](const char* name, const char* help, std::uint64_t v,
+                              const std::string& labels = {}) {
+    if (help[0] != 0) out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " counter\n";
+    out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + std::to_string(v) + "\n";
+  };
+  counter("bootkeeper_bootp_received_total", "BOOTP/DHCP requests received.", b.received.load());
+  counter("bootkeeper_bootp_replies_total", "Replies sent, by how they were delivered.",
+          b.replies_broadcast.load(), "kind=\"broadcast\"");
+  counter("bootkeeper_bootp_replies_total", "", b.replies_unicast.load(), "kind=\"unicast\"");
+  counter("bootkeeper_bootp_replies_total", "", b.replies_relayed.load(), "kind=\"relayed\"");
+  for (std::size_t i = 1; i < b.dropped.size(); ++i) {
+    counter("bootkeeper_bootp_dropped_total", i == 1 ? "Requests not answered, by reason." : "",
+            b.dropped[i].load(),
+            "reason=\"" + std::string(bootp::to_string(static_cast<bootp::Drop>(i))) + "\"");
+  }
+  counter("bootkeeper_bootp_pool_bindings_total", "Addresses bound from pools.", b.pool_bindings.load());
+  counter("bootkeeper_bootp_send_errors_total", "Replies the kernel refused to send.", b.send_errors.load());
+  counter("bootkeeper_tftp_requests_total", "TFTP read requests received.", t.requests.load());
+  counter("bootkeeper_tftp_transfers_total", "TFTP transfers, by outcome.", t.finished.load(),
+          "outcome=\"finished\"");
+  counter("bootkeeper_tftp_transfers_total", "", t.failed.load(), "outcome=\"failed\"");
+  counter("bootkeeper_tftp_transfers_total", "", t.refused.load(), "outcome=\"refused\"");
+  counter("bootkeeper_tftp_transfers_total", "", t.busy.load(), "outcome=\"busy\"");
+  counter("bootkeeper_tftp_bytes_total", "File bytes sent, retransmissions included.", t.bytes.load());
+  counter("bootkeeper_tftp_retransmissions_total", "Blocks sent again.", t.retransmissions.load());
+  counter("bootkeeper_tftp_malformed_total", "Packets on the TFTP port that were not requests.",
+          t.malformed.load());
+  counter("bootkeeper_events_written_total", "Events written to the inventory.", e.written());
+  counter("bootkeeper_events_lost_total", "Events lost (queue full or database refused).", e.lost());
+  return out;
+}
+
 void raise_descriptor_limit() {
   rlimit r{};
   if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
@@ -105,6 +142,7 @@ int run_daemon(const Config& config) {
 
   bootp::Counters bootp_counters;
   std::unique_ptr<bootp::Transport> bootp;
+  std::shared_ptr<const bootp::Responder> preview_responder;
   if (config.bootp_enabled) {
     bootp::Settings settings;
     settings.server_name = config.server_name.empty() ? host_name() : config.server_name;
@@ -120,6 +158,13 @@ int run_daemon(const Config& config) {
     topt.rate_limit = config.bootp_rate_limit;
     bootp = std::make_unique<bootp::Transport>(io, topt, bootp::Responder(settings, files), inventory, events,
                                                bootp_counters);
+    // The API's preview asks a Responder of the same settings (with a size cache of its own:
+    // it runs on the API's thread).
+    auto preview_sizes = std::make_shared<tftp::SizeCache>(images, 2.0);
+    preview_responder = std::make_shared<const bootp::Responder>(
+        settings, bootp::BootFiles{[preview_sizes](std::string_view path) {
+          return preview_sizes->size(path, db::monotonic_seconds());
+        }});
     spdlog::info("BOOTP: listening on {} as {}{}", config.bootp_listen, settings.server_name,
                  config.interfaces.empty() ? "" : " (interfaces restricted)");
   }
@@ -147,11 +192,30 @@ int run_daemon(const Config& config) {
                  config.tftp_max_transfers);
     tftp_thread = std::thread([&tftp_io] { tftp_io.run(); });
   }
+  // The API runs on an io_context and thread of its own too: a slow client or a large import
+  // never holds up a packet.
+  boost::asio::io_context api_io;
+  std::unique_ptr<api::Api> rest;
+  std::shared_ptr<api::HttpServer> http;
+  std::thread api_thread;
   if (config.api_enabled) {
-    spdlog::warn(
-        "REST API ({}): not in this version yet; edit the inventory with `bootkeeperd inventory import` "
-        "(--no-api hides this)",
-        config.api_listen);
+    api::Services services;
+    services.responder = preview_responder;
+    services.images = &images;
+    services.metrics = [&bootp_counters, &tftp_counters, &events] {
+      return metrics_text(bootp_counters, tftp_counters, events);
+    };
+    rest = std::make_unique<api::Api>(inventory, services);
+    api::HttpOptions hopt;
+    hopt.listen = db::Endpoint::parse(config.api_listen, 8067, "--api-listen");
+    hopt.images = config.images;
+    http = std::make_shared<api::HttpServer>(api_io, hopt, *rest);
+    events.subscribe([weak = std::weak_ptr(http)](const db::Event& e) {
+      if (const auto server = weak.lock()) server->publish(e);
+    });
+    spdlog::info("REST API: listening on http://{}:{}/api/v1 (tokens: bootkeeperd token create)",
+                 hopt.listen.address.str(), http->port());
+    api_thread = std::thread([&api_io] { api_io.run(); });
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -160,6 +224,7 @@ int run_daemon(const Config& config) {
     spdlog::info("signal {}: shutting down", sig);
     io.stop();
     tftp_io.stop();
+    api_io.stop();
   });
 
   // Another process (a second daemon, `inventory import`) may write the same file. Watched from
@@ -188,7 +253,9 @@ int run_daemon(const Config& config) {
   spdlog::info("bootkeeperd ready (pid {})", ::getpid());
   io.run();
   tftp_io.stop();
+  api_io.stop();
   if (tftp_thread.joinable()) tftp_thread.join();
+  if (api_thread.joinable()) api_thread.join();
   tftp_server.reset();
   if (in_tftpd) in_tftpd->stop();
   watcher.request_stop();

@@ -51,6 +51,7 @@ std::variant<Content, Refusal> FileSource::open(std::string_view name, bool neta
   if (auto g = generate(*rel, snap, client)) {
     Content c;
     c.bytes = std::make_shared<const std::string>(netascii ? to_netascii(g->text) : std::move(g->text));
+    c.made_from_inventory = true;
     c.size = c.bytes->size();
     c.machine = g->machine;
     return c;

@@ -30,7 +30,8 @@ struct Content {
   std::shared_ptr<const std::string> bytes;  // or these
   std::uint64_t size = 0;
   const db::Machine* machine = nullptr;  // set for generated files (valid with their snapshot)
-  bool generated() const { return bytes != nullptr; }
+  bool made_from_inventory = false;      // a generated file; `bytes` also hold netascii copies
+  bool generated() const { return made_from_inventory; }
   // Copies dst.size() bytes from `offset`; false when the file ended early (it was cut short
   // while being read) or could not be read.
   bool read(std::uint64_t offset, std::span<std::uint8_t> dst) const;

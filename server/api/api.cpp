@@ -192,6 +192,8 @@ constexpr Route kRoutes[] = {
     {"PUT", "/api/v1/images/{id}", Role::admin, "replace an image"},
     {"PATCH", "/api/v1/images/{id}", Role::admin, "change some fields of an image"},
     {"DELETE", "/api/v1/images/{id}", Role::admin, "delete an image"},
+    {"PUT", "/api/v1/images/{id}/content", Role::admin,
+     "upload one of the image's files (part=boot_file|kernel|initrd|<arch>)"},
     {"GET", "/api/v1/machines", Role::viewer, "list machines (q, limit, offset, sort)"},
     {"POST", "/api/v1/machines", Role::operator_, "register a machine"},
     {"POST", "/api/v1/machines/import", Role::operator_, "import CSV or the JSON document, all or nothing"},
@@ -752,6 +754,10 @@ struct Api::Impl {
     return json_response(200, json{{"items", std::move(items)}});
   }
 
+  Response upload_content(Call&) {
+    return problem(400, "image content is streamed by the HTTP server; this path takes no buffered body");
+  }
+
   Response stream_events(Call&) {
     return problem(400,
                    "the event stream needs an HTTP connection that stays open (Accept: text/event-stream)");
@@ -759,33 +765,20 @@ struct Api::Impl {
 
   static Handler handler_for(std::size_t i) {
     static constexpr Handler kHandlers[] = {
-        &Impl::healthz,
-        &Impl::metrics,
-        &Impl::openapi,
-        &Impl::list_subnets,
-        &Impl::create_subnet,
-        &Impl::get_subnet,
-        &Impl::replace_subnet,
-        &Impl::patch_subnet,
-        &Impl::delete_subnet,
-        &Impl::list_images,
-        &Impl::create_image,
-        &Impl::get_image,
-        &Impl::replace_image,
-        &Impl::patch_image,
-        &Impl::delete_image,
-        &Impl::list_machines,
-        &Impl::create_machine,
-        &Impl::import,
-        &Impl::get_machine,
-        &Impl::replace_machine,
-        &Impl::patch_machine,
-        &Impl::delete_machine,
-        &Impl::get_preview,
-        &Impl::list_discovered,
-        &Impl::register_discovered,
-        &Impl::list_events,
-        &Impl::stream_events,
+        &Impl::healthz,         &Impl::metrics,
+        &Impl::openapi,         &Impl::list_subnets,
+        &Impl::create_subnet,   &Impl::get_subnet,
+        &Impl::replace_subnet,  &Impl::patch_subnet,
+        &Impl::delete_subnet,   &Impl::list_images,
+        &Impl::create_image,    &Impl::get_image,
+        &Impl::replace_image,   &Impl::patch_image,
+        &Impl::delete_image,    &Impl::upload_content,
+        &Impl::list_machines,   &Impl::create_machine,
+        &Impl::import,          &Impl::get_machine,
+        &Impl::replace_machine, &Impl::patch_machine,
+        &Impl::delete_machine,  &Impl::get_preview,
+        &Impl::list_discovered, &Impl::register_discovered,
+        &Impl::list_events,     &Impl::stream_events,
     };
     static_assert(std::size(kHandlers) == std::size(kRoutes), "every route needs its handler");
     return kHandlers[i];
@@ -881,6 +874,68 @@ std::optional<Response> Api::authorize(const Request& request, std::string_view 
 
 void Api::count(unsigned status) {
   impl_->count(status);
+}
+
+std::variant<Api::UploadPlan, Response> Api::plan_upload(const Request& head) {
+  const auto target = parse_target(head.target);
+  std::optional<std::vector<std::string>> params;
+  if (target) params = match("/api/v1/images/{id}/content", target->path);
+  if (!params) return problem(404, "no such resource: " + db::excerpt(head.target));
+  if (auto refusal = authorize(head, "PUT", "/api/v1/images/{id}/content")) return *refusal;
+  const auto snap = impl_->inv.snapshot();
+  const auto id = Impl::parse_id((*params)[0]);
+  const db::Image* img = id ? snap->image(*id) : nullptr;
+  if (img == nullptr) return problem(404, "no image with id " + db::excerpt((*params)[0]));
+  UploadPlan plan{img->id, "boot_file", img->boot_file};
+  if (const auto it = target->query.find("part"); it != target->query.end()) {
+    plan.part = it->second;
+    if (plan.part == "kernel") {
+      plan.path = img->kernel;
+    } else if (plan.part == "initrd") {
+      plan.path = img->initrd;
+    } else if (plan.part != "boot_file") {
+      const auto arch = db::parse_client_arch(plan.part);
+      const auto f = arch ? img->boot_files.find(*arch) : img->boot_files.end();
+      if (!arch || f == img->boot_files.end() || *arch == db::ClientArch::http_x64) {
+        return problem(400,
+                       "part must be boot_file, kernel, initrd or an architecture of the image's boot_files "
+                       "(not " +
+                           db::excerpt(plan.part) + ")");
+      }
+      plan.path = f->second;
+    }
+  }
+  if (plan.path.empty()) {
+    return problem(400, "image " + img->name + " names no " + plan.part + ": set it first (PATCH the image)");
+  }
+  if (const auto why = db::relative_path_problem(plan.path)) return problem(400, plan.part + " " + *why);
+  return plan;
+}
+
+Response Api::finish_upload(const UploadPlan& plan, std::uint64_t size, const std::string& sha256) {
+  if (plan.part == "boot_file") {
+    const auto errors = impl_->inv.write([&](db::Draft& d) {
+      const db::Image* img = d.state().image(plan.image);
+      if (img == nullptr)
+        return db::FieldErrors{{"id", "was deleted during the upload", db::FieldError::Kind::not_found}};
+      db::Image changed = *img;
+      changed.size = static_cast<std::int64_t>(size);
+      changed.sha256 = sha256;
+      return d.put_image(changed);
+    });
+    if (!errors.empty()) {
+      Response r = field_problem(errors);
+      impl_->count(r.status);
+      return r;
+    }
+  }
+  Response r = json_response(200, json{{"image_id", plan.image},
+                                       {"part", plan.part},
+                                       {"path", plan.path},
+                                       {"size", size},
+                                       {"sha256", sha256}});
+  impl_->count(r.status);
+  return r;
 }
 
 }  // namespace bk::api

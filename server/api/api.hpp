@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "db/inventory.hpp"
@@ -57,6 +58,18 @@ class Api {
 
   // Counts a response the transport sent itself.
   void count(unsigned status);
+
+  // PUT /api/v1/images/{id}/content?part=...: the transport streams the body to a temporary
+  // file beside `path` and renames it into place; these hold the rules around that.
+  struct UploadPlan {
+    db::Id image = 0;
+    std::string part;  // "boot_file" (the default), "kernel", "initrd", or an architecture
+    std::string path;  // beneath the image root
+  };
+  // Authorizes, and finds which file of the image the body replaces; else the refusal.
+  std::variant<UploadPlan, Response> plan_upload(const Request& head);
+  // After the rename: records the boot file's size and sha256 on the image, and answers.
+  Response finish_upload(const UploadPlan& plan, std::uint64_t size, const std::string& sha256);
 
  private:
   struct Impl;

@@ -97,6 +97,12 @@ std::string_view openapi_document() {
       "put": {"summary": "replace an image (admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "responses": {"200": {"description": "replaced"}, "400": {"$ref": "#/components/responses/Problem"}}},
       "patch": {"summary": "merge fields into an image (RFC 7396; admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}, "responses": {"200": {"description": "changed"}, "400": {"$ref": "#/components/responses/Problem"}}},
       "delete": {"summary": "delete an image (admin)", "responses": {"204": {"$ref": "#/components/responses/NoContent"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/images/{id}/content": {
+      "parameters": [{"$ref": "#/components/parameters/id"}],
+      "put": {"summary": "upload one of the image's files; streamed to a temporary file, then renamed into place, so transfers already running finish with the old bytes (admin)",
+        "parameters": [{"name": "part", "in": "query", "description": "boot_file (default), kernel, initrd, or an architecture of boot_files", "schema": {"type": "string"}}],
+        "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"200": {"description": "{image_id, part, path, size, sha256}"}, "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/machines": {
       "get": {"summary": "list machines", "parameters": [
         {"name": "q", "in": "query", "description": "text in MAC, host name, address or group", "schema": {"type": "string"}},

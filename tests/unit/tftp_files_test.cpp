@@ -168,6 +168,8 @@ TEST_F(FilesTest, NetasciiConvertsLineEnds) {
   EXPECT_EQ(to_netascii("a\nb\rc"), std::string("a\r\nb\r\0c", 7));
   write(root_ / "cfg", "x\ny\n");
   EXPECT_EQ(read_all(std::get<Content>(open("cfg", true))), "x\r\ny\r\n");
+  // Converted in memory, but read from the disk: not a generated file (events and the preview).
+  EXPECT_FALSE(std::get<Content>(open("cfg", true)).generated());
 }
 
 // ---- generated files ----

@@ -1,0 +1,410 @@
+#include "server/api/http_server.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <filesystem>
+#include <limits>
+#include <list>
+#include <mutex>
+
+#include "db/digest.hpp"
+#include "db/names.hpp"
+
+namespace bk::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::awaitable;
+using asio::use_awaitable;
+using tcp = asio::ip::tcp;
+namespace fs = std::filesystem;
+
+constexpr auto kIdleTimeout = std::chrono::seconds(60);
+constexpr auto kKeepAlive = std::chrono::seconds(15);
+constexpr std::size_t kStreamBacklog = 10000;  // events queued for one slow stream before it is closed
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// The plain request the Api sees, from the header Beast parsed.
+template <typename Fields>
+Request request_of(const http::request_header<Fields>& h) {
+  Request r;
+  r.method = std::string(h.method_string());
+  r.target = std::string(h.target());
+  const auto ct = h[http::field::content_type];
+  std::string type = lower(std::string_view(ct.data(), ct.size()));
+  if (const auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  while (!type.empty() && type.back() == ' ')
+    type.pop_back();
+  r.content_type = std::move(type);
+  r.authorization = std::string(h[http::field::authorization]);
+  return r;
+}
+
+http::response<http::string_body> to_beast(const Response& r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "bootkeeperd");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (const auto& [k, v] : r.headers)
+    res.set(k, v);
+  res.body() = r.body;
+  res.keep_alive(keep_alive);
+  res.prepare_payload();
+  return res;
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+bool is_upload(std::string_view method, std::string_view path) {
+  return method == "PUT" && path.starts_with("/api/v1/images/") && path.ends_with("/content");
+}
+
+}  // namespace
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  asio::io_context& io;
+  HttpOptions options;
+  Api& api;
+  tcp::acceptor acceptor;
+  std::size_t connections = 0;
+
+  // One open event stream: its filter, its queue, and a timer that wakes its writer.
+  struct Stream {
+    std::optional<db::Mac> mac;
+    std::deque<std::string> queue;
+    asio::steady_timer wake;
+    bool overflowed = false;
+    explicit Stream(asio::io_context& io) : wake(io) {}
+  };
+  std::list<std::shared_ptr<Stream>> streams;  // touched on the io thread only
+
+  Impl(asio::io_context& i, HttpOptions o, Api& a) : io(i), options(std::move(o)), api(a), acceptor(i) {
+    const tcp::endpoint ep(asio::ip::make_address_v4(options.listen.address.str()), options.listen.port);
+    boost::system::error_code ec;
+    acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw std::runtime_error(
+          "cannot listen on " + options.listen.address.str() + ":" + std::to_string(options.listen.port) +
+          " for the REST API: " + ec.message() +
+          (ec == boost::system::errc::address_in_use
+               ? " (another bootkeeperd? pass --api-listen with a free port, or --no-api)"
+               : ""));
+    }
+  }
+
+  void start() { asio::co_spawn(io, accept_loop(shared_from_this()), asio::detached); }
+
+  static awaitable<void> accept_loop(std::shared_ptr<Impl> self) {
+    for (;;) {
+      boost::system::error_code ec;
+      tcp::socket socket = co_await self->acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec == asio::error::operation_aborted) co_return;
+      if (ec) {
+        spdlog::warn("API: accept failed: {}", ec.message());
+        asio::steady_timer pause(self->io, std::chrono::milliseconds(100));
+        co_await pause.async_wait(use_awaitable);
+        continue;
+      }
+      if (self->connections >= self->options.max_connections) {
+        socket.close();  // the client sees a reset and retries; the others keep working
+        continue;
+      }
+      ++self->connections;
+      asio::co_spawn(self->io, session(self, beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  static awaitable<void> send(beast::tcp_stream& stream, const Response& r, unsigned version,
+                              bool keep_alive) {
+    auto res = to_beast(r, version, keep_alive);
+    stream.expires_after(kIdleTimeout);
+    co_await http::async_write(stream, res, use_awaitable);
+  }
+
+  static awaitable<void> session(std::shared_ptr<Impl> self, beast::tcp_stream stream) {
+    beast::flat_buffer buffer;
+    try {
+      for (;;) {
+        http::request_parser<http::empty_body> head;
+        head.header_limit(16 * 1024);
+        // Not boost::none: Boost 1.74 compares the length with the optional, and any length is
+        // "greater" than none. The limit that counts is set on the parser that reads the body.
+        head.body_limit(std::numeric_limits<std::uint64_t>::max());
+        stream.expires_after(kIdleTimeout);
+        boost::system::error_code ec;
+        co_await http::async_read_header(stream, buffer, head, asio::redirect_error(use_awaitable, ec));
+        if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
+            ec == asio::error::connection_reset) {
+          break;
+        }
+        if (ec) {
+          const Response bad = problem(400, "the request is not valid HTTP/1.1: " + ec.message());
+          self->api.count(bad.status);
+          co_await send(stream, bad, 11, false);
+          break;
+        }
+        const auto& h = head.get();
+        Request req = request_of(h);
+        const std::string_view path = path_of(req.target);
+        const unsigned version = h.version();
+
+        if (req.method == "GET" && path == "/api/v1/events/stream") {
+          co_await event_stream(self, stream, req, version);
+          break;
+        }
+        if (is_upload(req.method, path)) {
+          if (!co_await upload(self, stream, buffer, head, req)) break;
+          continue;
+        }
+
+        const std::uint64_t limit =
+            path == "/api/v1/machines/import" ? self->options.import_body_limit : self->options.body_limit;
+        if (const auto length = head.content_length(); length && *length > limit) {
+          const Response big = problem(413, "the body is " + std::to_string(*length) +
+                                                " bytes; this path takes at most " + std::to_string(limit));
+          self->api.count(big.status);
+          co_await send(stream, big, version, false);
+          break;
+        }
+        if (h[http::field::expect] == "100-continue") {
+          http::response<http::empty_body> cont{http::status::continue_, version};
+          co_await http::async_write(stream, cont, use_awaitable);
+        }
+        http::request_parser<http::string_body> full(std::move(head));
+        full.body_limit(limit);
+        co_await http::async_read(stream, buffer, full, asio::redirect_error(use_awaitable, ec));
+        if (ec == http::error::body_limit) {
+          const Response big = problem(413, "the body is larger than " + std::to_string(limit) + " bytes");
+          self->api.count(big.status);
+          co_await send(stream, big, version, false);
+          break;
+        }
+        if (ec) break;
+        req.body = std::move(full.get().body());
+        const Response r = self->api.handle(req);
+        const bool keep_alive = full.get().keep_alive();
+        co_await send(stream, r, version, keep_alive);
+        if (!keep_alive) break;
+      }
+    } catch (const std::exception& e) {
+      spdlog::debug("API: connection ended: {}", e.what());
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --self->connections;
+  }
+
+  // Server-Sent Events: every event as `data: <json>`, a comment every 15 s so that proxies and
+  // clients see the connection alive. ?mac= keeps one machine's.
+  static awaitable<void> event_stream(std::shared_ptr<Impl> self, beast::tcp_stream& stream,
+                                      const Request& req, unsigned version) {
+    if (auto refusal = self->api.authorize(req, "GET", "/api/v1/events/stream")) {
+      co_await send(stream, *refusal, version, false);
+      co_return;
+    }
+    auto s = std::make_shared<Stream>(self->io);
+    if (const auto at = req.target.find("mac="); at != std::string::npos) {
+      const auto end = req.target.find('&', at);
+      s->mac = db::Mac::parse(
+          std::string_view(req.target).substr(at + 4, end == std::string::npos ? end : end - at - 4));
+      if (!s->mac) {
+        co_await send(stream, problem(400, "mac is not a MAC address"), version, false);
+        co_return;
+      }
+    }
+    self->api.count(200);
+    http::response<http::empty_body> res{http::status::ok, version};
+    res.set(http::field::server, "bootkeeperd");
+    res.set(http::field::content_type, "text/event-stream");
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(true);
+    http::response_serializer<http::empty_body> sr{res};
+    stream.expires_never();
+    co_await http::async_write_header(stream, sr, use_awaitable);
+    co_await asio::async_write(stream, asio::buffer(std::string_view(": bootkeeper events\n\n")),
+                               use_awaitable);
+
+    self->streams.push_back(s);
+    const auto me = std::prev(self->streams.end());
+    try {
+      for (;;) {
+        if (s->overflowed) break;
+        if (s->queue.empty()) {
+          s->wake.expires_after(kKeepAlive);
+          boost::system::error_code ec;
+          co_await s->wake.async_wait(asio::redirect_error(use_awaitable, ec));
+          if (s->queue.empty() && !s->overflowed) {
+            co_await asio::async_write(stream, asio::buffer(std::string_view(": keep-alive\n\n")),
+                                       use_awaitable);
+          }
+          continue;
+        }
+        std::string out;
+        while (!s->queue.empty()) {
+          out += s->queue.front();
+          s->queue.pop_front();
+        }
+        co_await asio::async_write(stream, asio::buffer(out), use_awaitable);
+      }
+    } catch (const std::exception&) {
+      // the client went away
+    }
+    self->streams.erase(me);
+  }
+
+  void deliver(const db::Event& e, const std::string& text) {
+    for (auto& s : streams) {
+      if (s->mac && e.mac != s->mac) continue;
+      if (s->queue.size() >= kStreamBacklog) {
+        s->overflowed = true;  // a client that does not read is closed, not buffered forever
+      } else {
+        std::string frame = "event: " + e.kind + "\n";
+        if (e.id != 0) frame += "id: " + std::to_string(e.id) + "\n";
+        frame += "data: " + text + "\n\n";
+        s->queue.push_back(std::move(frame));
+      }
+      s->wake.cancel();
+    }
+  }
+
+  // Streams the body to a temporary file in the target's folder, hashing as it goes, then
+  // renames it over the target: a transfer that has the old file open finishes the old bytes.
+  // Returns whether the connection may carry another request.
+  static awaitable<bool> upload(std::shared_ptr<Impl> self, beast::tcp_stream& stream,
+                                beast::flat_buffer& buffer, http::request_parser<http::empty_body>& head,
+                                const Request& req) {
+    const unsigned version = head.get().version();
+    auto planned = self->api.plan_upload(req);
+    if (auto* refusal = std::get_if<Response>(&planned)) {
+      co_await send(stream, *refusal, version, false);
+      co_return false;
+    }
+    const auto plan = std::get<Api::UploadPlan>(planned);
+    const auto length = head.content_length();
+    if (length && *length > self->options.upload_limit) {
+      co_await send(
+          stream,
+          problem(413, "the upload is larger than " + std::to_string(self->options.upload_limit) + " bytes"),
+          version, false);
+      co_return false;
+    }
+    const fs::path target = fs::path(self->options.images) / plan.path;
+    std::error_code fec;
+    fs::create_directories(target.parent_path(), fec);
+    std::string tmpl =
+        (target.parent_path() / ("." + target.filename().string() + ".upload-XXXXXX")).string();
+    const int fd = ::mkstemp(tmpl.data());
+    if (fd < 0) {
+      const Response r =
+          problem(500, "cannot write beside " + plan.path + " in the image root: " + std::strerror(errno));
+      self->api.count(r.status);
+      co_await send(stream, r, version, false);
+      co_return false;
+    }
+    const auto fail = [&](unsigned status, const std::string& why) {
+      ::close(fd);
+      ::unlink(tmpl.c_str());
+      return problem(status, why);
+    };
+    if (head.get()[http::field::expect] == "100-continue") {
+      http::response<http::empty_body> cont{http::status::continue_, version};
+      co_await http::async_write(stream, cont, use_awaitable);
+    }
+    http::request_parser<http::buffer_body> body(std::move(head));
+    body.body_limit(self->options.upload_limit);
+    db::Sha256 hash;
+    std::uint64_t size = 0;
+    std::vector<char> chunk(256 * 1024);
+    std::optional<Response> failed;
+    while (!body.is_done()) {
+      body.get().body().data = chunk.data();
+      body.get().body().size = chunk.size();
+      boost::system::error_code ec;
+      stream.expires_after(kIdleTimeout);
+      co_await http::async_read(stream, buffer, body, asio::redirect_error(use_awaitable, ec));
+      if (ec == http::error::need_buffer) ec = {};
+      if (ec) {
+        failed = fail(ec == http::error::body_limit ? 413 : 400, "the upload ended early: " + ec.message());
+        break;
+      }
+      const std::size_t got = chunk.size() - body.get().body().size;
+      const auto* p = reinterpret_cast<const std::uint8_t*>(chunk.data());
+      hash.update(std::span(p, got));
+      for (std::size_t off = 0; off < got;) {
+        const ssize_t w = ::write(fd, chunk.data() + off, got - off);
+        if (w <= 0) {
+          failed = fail(500, "cannot write the upload: " + std::string(std::strerror(errno)));
+          break;
+        }
+        off += static_cast<std::size_t>(w);
+      }
+      if (failed) break;
+      size += got;
+    }
+    if (!failed && (::fsync(fd) != 0 || ::fchmod(fd, 0644) != 0)) {
+      failed = fail(500, "cannot write the upload: " + std::string(std::strerror(errno)));
+    }
+    if (!failed) {
+      ::close(fd);
+      if (::rename(tmpl.c_str(), target.c_str()) != 0) {
+        ::unlink(tmpl.c_str());
+        failed = problem(500, "cannot rename the upload into place: " + std::string(std::strerror(errno)));
+      }
+    }
+    if (failed) {
+      self->api.count(failed->status);
+      co_await send(stream, *failed, version, false);
+      co_return false;
+    }
+    const std::string sha256 = hash.hex();
+    spdlog::info("API: {} of image {} uploaded: {} ({} bytes, sha256 {})", plan.part, plan.image, plan.path,
+                 size, sha256);
+    const bool keep_alive = body.get().keep_alive();
+    co_await send(stream, self->api.finish_upload(plan, size, sha256), version, keep_alive);
+    co_return keep_alive;
+  }
+};
+
+HttpServer::HttpServer(asio::io_context& io, HttpOptions options, Api& api)
+    : impl_(std::make_shared<Impl>(io, std::move(options), api)) {
+  impl_->start();
+}
+
+HttpServer::~HttpServer() {
+  boost::system::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+void HttpServer::publish(const db::Event& e) {
+  asio::post(impl_->io, [impl = impl_, e, text = event_text(e)] { impl->deliver(e, text); });
+}
+
+std::uint16_t HttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
+
+}  // namespace bk::api
