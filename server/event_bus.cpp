@@ -1,5 +1,9 @@
 #include "server/event_bus.hpp"
 
+#include <map>
+
+#include "db/draft.hpp"
+
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -68,6 +72,22 @@ void EventBus::run() {
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
   std::vector<db::Event> events;
   std::vector<db::Discovered> sightings;
+  std::map<db::Mac, std::string> seen;  // machines answered since last_seen was last written
+  double seen_written_at = 0;
+  const auto write_seen = [&] {
+    if (seen.empty()) return;
+    try {
+      inventory_.write([&seen](db::Draft& d) {
+        for (const auto& [mac, at] : seen)
+          d.touch_machine(mac, at);
+        return db::FieldErrors{};
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("last-seen times of {} machines not recorded: {}", seen.size(), e.what());
+    }
+    seen.clear();
+    seen_written_at = db::monotonic_seconds();
+  };
   std::unique_lock lock(mu_);
   for (;;) {
     // Batch: wait a little after the first event so that a burst becomes one transaction.
@@ -103,13 +123,21 @@ void EventBus::run() {
     for (const auto& e : events) {
       for (const auto& l : listeners)
         l(e);
+      if (e.mac && e.kind == "bootp.reply") seen[*e.mac] = e.at;
     }
+    // machines.last_seen: at most once a second (each write publishes a new Snapshot), and
+    // whatever is pending when the daemon stops.
+    if (db::monotonic_seconds() - seen_written_at >= 1.0) write_seen();
     events.clear();
     sightings.clear();
     lock.lock();
     done_ += batch;
     flushed_.notify_all();
-    if (stop_ && events_.empty() && sightings_.empty()) return;
+    if (stop_ && events_.empty() && sightings_.empty()) {
+      lock.unlock();
+      write_seen();
+      return;
+    }
   }
 }
 

@@ -100,6 +100,9 @@ sleep 0.5
 OUT="$(cat "$STREAM")"
 expect_out "^event: bootp.reply$" "event stream: the exchange arrives live"
 expect_out '"mac":"52:54:00:12:34:77"' "  ... for this machine"
+sleep 1.2
+api GET /api/v1/machines/52:54:00:12:34:77 "$VIEWER"
+expect_out '"last_seen":"20[0-9-]+T' "the machine's last_seen is set by its replies"
 
 # 3. The preview is what the server answers.
 api GET /api/v1/machines/52:54:00:12:34:77/preview "$VIEWER"

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/document.hpp"
 #include "lab.hpp"
 #include "server/event_bus.hpp"
 
@@ -57,4 +58,18 @@ TEST(EventDetail, EscapesWhatClientsSend) {
   const auto j = nlohmann::json::parse(text);  // valid JSON whatever the bytes were
   EXPECT_EQ(j["hostname"], "ws\"01\\");
   EXPECT_EQ(j["vendor"], "PXE\u0001\u00ff");
+}
+
+TEST(EventBus, RepliesRecordWhenAMachineWasLastSeen) {
+  bk::test::TempDir dir;
+  db::Inventory inv(dir.file("bk.db"));
+  inv.write([](db::Draft& d) { return db::import_document(d, bk::test::lab_document()).errors(); });
+  const auto ws01 = *db::Mac::parse("52:54:00:12:34:56");
+  {
+    server::EventBus bus(inv);
+    bus.publish(db::Event{0, "2026-12-04T10:00:00.000Z", "bootp.request", ws01, std::nullopt, "{}"});
+    bus.publish(db::Event{0, "2026-12-04T10:00:00.100Z", "bootp.reply", ws01, std::nullopt, "{}"});
+  }  // stopping writes what is pending
+  EXPECT_EQ(inv.snapshot()->machine_by_mac(ws01)->last_seen, "2026-12-04T10:00:00.100Z");
+  EXPECT_EQ(inv.snapshot()->machine_by_mac(*db::Mac::parse("52:54:00:12:34:57"))->last_seen, "");
 }
