@@ -479,6 +479,13 @@ std::string Inventory::create_token(const std::string& name, Role role) {
   return token;
 }
 
+bool Inventory::revoke_token(Id id) {
+  std::lock_guard lock(impl_->mu);
+  sql::Statement st(impl_->db, "DELETE FROM api_tokens WHERE id = ?1");
+  st.bind(1, id).run();
+  return sqlite3_changes(impl_->db.handle()) > 0;
+}
+
 std::optional<ApiToken> Inventory::verify_token(std::string_view token) {
   const std::string hash = sha256_hex(token);
   std::lock_guard lock(impl_->mu);

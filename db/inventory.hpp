@@ -59,6 +59,8 @@ class Inventory {
   // Returns the token text, which is shown once and cannot be recovered.
   std::string create_token(const std::string& name, Role role);
   std::optional<ApiToken> verify_token(std::string_view token);
+  // False when no token has that id.
+  bool revoke_token(Id id);
   std::vector<ApiToken> tokens() const;
 
   struct CheckReport {

@@ -10,6 +10,7 @@
 
 #include "db/document.hpp"
 #include "db/draft.hpp"
+#include "db/json_reader.hpp"
 #include "db/names.hpp"
 #include "server/api/preview.hpp"
 
@@ -206,6 +207,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/discovered/{mac}/register", Role::operator_, "register a discovered machine"},
     {"GET", "/api/v1/events", Role::viewer, "events (mac, since, limit)"},
     {"GET", "/api/v1/events/stream", Role::viewer, "events as Server-Sent Events"},
+    {"GET", "/api/v1/tokens", Role::admin, "list API tokens (never their secrets)"},
+    {"POST", "/api/v1/tokens", Role::admin, "create a token; its secret is shown once"},
+    {"DELETE", "/api/v1/tokens/{id}", Role::admin, "revoke a token"},
 };
 
 // Fields the server sets; a body may not.
@@ -249,7 +253,14 @@ struct Api::Impl {
   std::map<unsigned, std::atomic<std::uint64_t>> by_status;
   std::mutex status_mu;
 
-  Impl(db::Inventory& i, Services s) : inv(i), services(std::move(s)), files(*services.images) {}
+  Impl(db::Inventory& i, Services s) : inv(i), services(std::move(s)), files(*services.images) {
+    for (const auto& r : kRoutes) {
+      const auto h = handlers().find(route_key(r));
+      if (h == handlers().end()) throw std::logic_error("route without a handler: " + route_key(r));
+      by_route.push_back(h->second);
+    }
+    if (by_route.size() != handlers().size()) throw std::logic_error("a handler without a route");
+  }
 
   struct Call {
     const Request& req;
@@ -754,6 +765,52 @@ struct Api::Impl {
     return json_response(200, json{{"items", std::move(items)}});
   }
 
+  Response list_tokens(Call&) {
+    json items = json::array();
+    for (const auto& t : inv.tokens()) {
+      items.push_back({{"id", t.id},
+                       {"name", t.name},
+                       {"role", std::string(db::to_string(t.role))},
+                       {"created_at", t.created_at},
+                       {"last_used", t.last_used}});
+    }
+    const auto total = items.size();
+    return json_response(200, json{{"items", std::move(items)}, {"total", total}});
+  }
+
+  // {"name": "...", "role": "viewer|operator|admin"} -> the token, shown this once.
+  Response create_token(Call& c) {
+    auto parsed = body_json(c.req);
+    if (auto* r = std::get_if<Response>(&parsed)) return *r;
+    const nlohmann::json body = std::get<nlohmann::json>(std::move(parsed));
+    db::FieldErrors errors;
+    db::JsonReader r(body, {"name", "role"}, errors);
+    const auto name = r.text("name", true);
+    const auto role_text = r.text("role", true);
+    std::optional<Role> role;
+    if (role_text) {
+      role = db::parse_role(*role_text);
+      if (!role) errors.push_back({"role", "must be viewer, operator or admin"});
+    }
+    if (!errors.empty()) return field_problem(errors);
+    try {
+      const std::string token = inv.create_token(*name, *role);
+      Response out = json_response(201, json{{"name", *name}, {"role", *role_text}, {"token", token}});
+      return out;
+    } catch (const db::RuleViolation& v) {
+      return field_problem(v.errors());
+    }
+  }
+
+  Response revoke_token(Call& c) {
+    const auto id = parse_id(c.params[0]);
+    if (!id || !inv.revoke_token(*id)) return problem(404, "no token with id " + db::excerpt(c.params[0]));
+    Response r;
+    r.status = 204;
+    r.content_type.clear();
+    return r;
+  }
+
   Response upload_content(Call&) {
     return problem(400, "image content is streamed by the HTTP server; this path takes no buffered body");
   }
@@ -763,26 +820,48 @@ struct Api::Impl {
                    "the event stream needs an HTTP connection that stays open (Accept: text/event-stream)");
   }
 
-  static Handler handler_for(std::size_t i) {
-    static constexpr Handler kHandlers[] = {
-        &Impl::healthz,         &Impl::metrics,
-        &Impl::openapi,         &Impl::list_subnets,
-        &Impl::create_subnet,   &Impl::get_subnet,
-        &Impl::replace_subnet,  &Impl::patch_subnet,
-        &Impl::delete_subnet,   &Impl::list_images,
-        &Impl::create_image,    &Impl::get_image,
-        &Impl::replace_image,   &Impl::patch_image,
-        &Impl::delete_image,    &Impl::upload_content,
-        &Impl::list_machines,   &Impl::create_machine,
-        &Impl::import,          &Impl::get_machine,
-        &Impl::replace_machine, &Impl::patch_machine,
-        &Impl::delete_machine,  &Impl::get_preview,
-        &Impl::list_discovered, &Impl::register_discovered,
-        &Impl::list_events,     &Impl::stream_events,
+  // Each route's handler, by "METHOD pattern", so that the order of the route table cannot
+  // pair a route with another's handler. The constructor checks that both name the same set.
+  static const std::map<std::string, Handler, std::less<>>& handlers() {
+    static const std::map<std::string, Handler, std::less<>> kHandlers{
+        {"GET /healthz", &Impl::healthz},
+        {"GET /metrics", &Impl::metrics},
+        {"GET /api/v1/openapi.json", &Impl::openapi},
+        {"GET /api/v1/subnets", &Impl::list_subnets},
+        {"POST /api/v1/subnets", &Impl::create_subnet},
+        {"GET /api/v1/subnets/{id}", &Impl::get_subnet},
+        {"PUT /api/v1/subnets/{id}", &Impl::replace_subnet},
+        {"PATCH /api/v1/subnets/{id}", &Impl::patch_subnet},
+        {"DELETE /api/v1/subnets/{id}", &Impl::delete_subnet},
+        {"GET /api/v1/images", &Impl::list_images},
+        {"POST /api/v1/images", &Impl::create_image},
+        {"GET /api/v1/images/{id}", &Impl::get_image},
+        {"PUT /api/v1/images/{id}", &Impl::replace_image},
+        {"PATCH /api/v1/images/{id}", &Impl::patch_image},
+        {"DELETE /api/v1/images/{id}", &Impl::delete_image},
+        {"PUT /api/v1/images/{id}/content", &Impl::upload_content},
+        {"GET /api/v1/machines", &Impl::list_machines},
+        {"POST /api/v1/machines", &Impl::create_machine},
+        {"POST /api/v1/machines/import", &Impl::import},
+        {"GET /api/v1/machines/{key}", &Impl::get_machine},
+        {"PUT /api/v1/machines/{key}", &Impl::replace_machine},
+        {"PATCH /api/v1/machines/{key}", &Impl::patch_machine},
+        {"DELETE /api/v1/machines/{key}", &Impl::delete_machine},
+        {"GET /api/v1/machines/{key}/preview", &Impl::get_preview},
+        {"GET /api/v1/discovered", &Impl::list_discovered},
+        {"POST /api/v1/discovered/{mac}/register", &Impl::register_discovered},
+        {"GET /api/v1/events", &Impl::list_events},
+        {"GET /api/v1/events/stream", &Impl::stream_events},
+        {"GET /api/v1/tokens", &Impl::list_tokens},
+        {"POST /api/v1/tokens", &Impl::create_token},
+        {"DELETE /api/v1/tokens/{id}", &Impl::revoke_token},
     };
-    static_assert(std::size(kHandlers) == std::size(kRoutes), "every route needs its handler");
-    return kHandlers[i];
+    return kHandlers;
   }
+  static std::string route_key(const Route& r) {
+    return std::string(r.method) + " " + std::string(r.pattern);
+  }
+  std::vector<Handler> by_route;  // in the order of kRoutes
 
   // Who calls: nullopt with the refusal set when not allowed.
   std::optional<Role> caller(const Request& req, const Route& route, Response& refusal) {
@@ -829,7 +908,7 @@ struct Api::Impl {
       const auto role = caller(req, kRoutes[i], refusal);
       if (!role) return refusal;
       Call call{req, *target, std::move(*params), *role};
-      return (this->*handler_for(i))(call);
+      return (this->*by_route[i])(call);
     }
     if (!path_known)
       return problem(404, "no such resource: " + db::excerpt(target->path) + " (see /api/v1/openapi.json)");

@@ -135,6 +135,12 @@ std::string_view openapi_document() {
         {"name": "since", "in": "query", "description": "ISO 8601 UTC; events after it", "schema": {"type": "string"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 1000}}],
         "responses": {"200": {"description": "{\"items\": [Event]}"}}}},
+    "/api/v1/tokens": {
+      "get": {"summary": "list API tokens, never their secrets (admin)", "responses": {"200": {"description": "{items: [{id, name, role, created_at, last_used}], total}"}}},
+      "post": {"summary": "create a token; the secret is in this answer only (admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["name", "role"], "properties": {"name": {"type": "string"}, "role": {"type": "string", "enum": ["viewer", "operator", "admin"]}}}}}}, "responses": {"201": {"description": "{name, role, token}"}, "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/tokens/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/id"}],
+      "delete": {"summary": "revoke a token (admin)", "responses": {"204": {"$ref": "#/components/responses/NoContent"}, "404": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/events/stream": {
       "get": {"summary": "events as they happen (Server-Sent Events; data is an Event)", "parameters": [{"name": "mac", "in": "query", "schema": {"type": "string"}}], "responses": {"200": {"description": "text/event-stream"}}}}
   }

@@ -193,6 +193,8 @@ expect_out "^3\.0\.3 [0-9]+$" "openapi.json is an OpenAPI 3 document"
 
 kill "$SERVER"
 wait "$SERVER"
+if grep -qF -e "$VIEWER" -e "$OPERATOR" -e "$ADMIN" "$WORK/server.log"; then fail "a token appears in the log"; else
+  pass "no token appears in the log"; fi
 rc=$?
 if [ "$rc" -eq 0 ]; then pass "server stopped cleanly"; else fail "server exit status $rc on SIGTERM" "$(tail -20 "$WORK/server.log")"; fi
 finish

@@ -340,3 +340,23 @@ TEST_F(ApiTest, MetricsAddTheApisOwnCounts) {
 }
 
 }  // namespace
+
+TEST_F(ApiTest, AdminsManageTokens) {
+  const auto made = call("POST", "/api/v1/tokens", admin_, R"({"name": "script", "role": "operator"})");
+  ASSERT_EQ(made.status, 201u) << made.body;
+  const std::string secret = body(made)["token"];
+  EXPECT_EQ(call("POST", "/api/v1/machines/import?dry_run=true", secret, "[]").status, 200u);
+  const auto list = call("GET", "/api/v1/tokens", admin_);
+  EXPECT_EQ(list.body.find(secret), std::string::npos);  // never shown again
+  int id = 0;
+  const auto listed = body(list);
+  for (const auto& t : listed["items"]) {
+    if (t["name"] == "script") id = t["id"];
+  }
+  ASSERT_NE(id, 0) << list.body;
+  EXPECT_EQ(call("POST", "/api/v1/tokens", admin_, R"({"name": "script", "role": "viewer"})").status, 409u);
+  EXPECT_EQ(call("POST", "/api/v1/tokens", admin_, R"({"name": "x", "role": "root"})").status, 400u);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(id), admin_).status, 204u);
+  EXPECT_EQ(call("GET", "/api/v1/machines", secret).status, 401u);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(id), admin_).status, 404u);
+}
