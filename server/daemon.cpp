@@ -119,6 +119,8 @@ void raise_descriptor_limit() {
 int run_daemon(const Config& config) {
   namespace fs = std::filesystem;
   const tftp::ServerOptions tftp_settings = tftp_options(config);  // settings first: refused before any work
+  const db::Endpoint api_listen =
+      config.api_enabled ? db::Endpoint::parse(config.api_listen, 8067, "--api-listen") : db::Endpoint{};
   if (config.bootp_lease_seconds < 60 || config.bootp_lease_seconds > 0x7FFF'FFFF) {
     throw std::runtime_error("bootp.lease_seconds = " + std::to_string(config.bootp_lease_seconds) +
                              ": must be 60 to 2147483647");
@@ -207,7 +209,7 @@ int run_daemon(const Config& config) {
     };
     rest = std::make_unique<api::Api>(inventory, services);
     api::HttpOptions hopt;
-    hopt.listen = db::Endpoint::parse(config.api_listen, 8067, "--api-listen");
+    hopt.listen = api_listen;
     hopt.images = config.images;
     http = std::make_shared<api::HttpServer>(api_io, hopt, *rest);
     events.subscribe([weak = std::weak_ptr(http)](const db::Event& e) {

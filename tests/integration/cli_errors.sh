@@ -37,6 +37,15 @@ expect_exit 1 "a second TFTP server on the same port" -- bash -c "
   '$BK' --db '$WORK/t2.db' --images '$WORK/images' --no-bootp --no-api --tftp-listen 127.0.0.1:16999; rc=\$?
   kill \$p; exit \$rc"
 expect_out "cannot listen on 127.0.0.1:16999: Address already in use \(another TFTP server runs" "  ... saying what holds the port"
+expect_exit 1 "an --api-listen that is not an address" -- "$BK" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-tftp --api-listen api.example
+expect_one_line "  ... refused in one line"
+expect_out "--api-listen api.example: expected ADDRESS\[:PORT\]" "  ... saying the form it wants"
+expect_exit 1 "a second API on the same port" -- bash -c "
+  '$BK' --db '$WORK/a1.db' --images '$WORK/images' --no-bootp --no-tftp --api-listen 127.0.0.1:16998 >/dev/null 2>&1 & p=\$!
+  sleep 0.5
+  '$BK' --db '$WORK/a2.db' --images '$WORK/images' --no-bootp --no-tftp --api-listen 127.0.0.1:16998; rc=\$?
+  kill \$p; exit \$rc"
+expect_out "cannot listen on 127.0.0.1:16998 for the REST API: Address already in use \(another bootkeeperd\? pass --api-listen" "  ... saying what to do"
 
 expect_exit 1 "a db in a missing folder" -- "$BK" --db "$WORK/missing/bk.db" db check
 expect_one_line "  ... refused in one line"
