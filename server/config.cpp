@@ -103,9 +103,11 @@ Config load_config_file(const std::string& path, Config c) {
     read(*t, "max_transfers", c.tftp_max_transfers, path);
   }
   if (const auto* t = section(root, "api", path)) {
-    refuse_unknown(*t, {"enabled", "listen"}, path, "api.");
+    refuse_unknown(*t, {"enabled", "listen", "tls_cert", "tls_key"}, path, "api.");
     read(*t, "enabled", c.api_enabled, path);
     read(*t, "listen", c.api_listen, path);
+    read(*t, "tls_cert", c.api_tls_cert, path);
+    read(*t, "tls_key", c.api_tls_key, path);
   }
   return c;
 }

@@ -26,6 +26,8 @@ struct Config {
   int tftp_max_transfers = 1000;  // more at once get an ERROR ("busy")
   bool api_enabled = true;
   std::string api_listen = "127.0.0.1:8067";
+  std::string api_tls_cert;  // PEM certificate chain; with api_tls_key, the API speaks HTTPS only
+  std::string api_tls_key;
 };
 
 // Reads a TOML file over `base`. Throws std::runtime_error with "FILE:LINE: problem" on a syntax

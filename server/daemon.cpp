@@ -211,12 +211,14 @@ int run_daemon(const Config& config) {
     api::HttpOptions hopt;
     hopt.listen = api_listen;
     hopt.images = config.images;
+    hopt.tls_cert = config.api_tls_cert;
+    hopt.tls_key = config.api_tls_key;
     http = std::make_shared<api::HttpServer>(api_io, hopt, *rest);
     events.subscribe([weak = std::weak_ptr(http)](const db::Event& e) {
       if (const auto server = weak.lock()) server->publish(e);
     });
-    spdlog::info("REST API: listening on http://{}:{}/api/v1 (tokens: bootkeeperd token create)",
-                 hopt.listen.address.str(), http->port());
+    spdlog::info("REST API: listening on {}://{}:{}/api/v1 (tokens: bootkeeperd token create)",
+                 hopt.tls_cert.empty() ? "http" : "https", hopt.listen.address.str(), http->port());
     api_thread = std::thread([&api_io] { api_io.run(); });
   }
 

@@ -17,7 +17,8 @@ namespace {
 
 // Flags given on the command line; each one that is set wins over the config file.
 struct Flags {
-  std::optional<std::string> db, images, log_level, bootp_listen, tftp_listen, tftp_backend, api_listen;
+  std::optional<std::string> db, images, log_level, bootp_listen, tftp_listen, tftp_backend, api_listen,
+      api_tls_cert, api_tls_key;
   std::vector<std::string> interfaces;
   std::optional<double> rate_limit;
   std::optional<std::string> server_name;
@@ -34,6 +35,8 @@ bk::server::Config resolve(const std::string& config_file, const Flags& f) {
   if (f.tftp_listen) c.tftp_listen = *f.tftp_listen;
   if (f.tftp_backend) c.tftp_backend = *f.tftp_backend;
   if (f.api_listen) c.api_listen = *f.api_listen;
+  if (f.api_tls_cert) c.api_tls_cert = *f.api_tls_cert;
+  if (f.api_tls_key) c.api_tls_key = *f.api_tls_key;
   if (!f.interfaces.empty()) c.interfaces = f.interfaces;
   if (f.rate_limit) c.bootp_rate_limit = *f.rate_limit;
   if (f.server_name) c.server_name = *f.server_name;
@@ -76,6 +79,8 @@ int main(int argc, char** argv) {
                  "generated files written there")
       ->check(CLI::IsMember({"builtin", "tftp-hpa"}));
   app.add_option("--api-listen", f.api_listen, "REST API address:port (default 127.0.0.1:8067)");
+  app.add_option("--api-tls-cert", f.api_tls_cert, "PEM certificate (chain): the API then speaks HTTPS only");
+  app.add_option("--api-tls-key", f.api_tls_key, "PEM private key of --api-tls-cert");
   app.add_flag("--no-bootp", f.no_bootp, "do not run the BOOTP server");
   app.add_flag("--no-tftp", f.no_tftp, "do not run the TFTP server");
   app.add_flag("--no-api", f.no_api, "do not run the REST API");

@@ -13,6 +13,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <filesystem>
 #include <limits>
@@ -87,19 +88,38 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   HttpOptions options;
   Api& api;
   tcp::acceptor acceptor;
+  std::optional<asio::ssl::context> tls;
   std::size_t connections = 0;
 
   // One open event stream: its filter, its queue, and a timer that wakes its writer.
-  struct Stream {
+  struct EventStream {
     std::optional<db::Mac> mac;
     std::deque<std::string> queue;
     asio::steady_timer wake;
     bool overflowed = false;
-    explicit Stream(asio::io_context& io) : wake(io) {}
+    explicit EventStream(asio::io_context& io) : wake(io) {}
   };
-  std::list<std::shared_ptr<Stream>> streams;  // touched on the io thread only
+  std::list<std::shared_ptr<EventStream>> streams;  // touched on the io thread only
 
   Impl(asio::io_context& i, HttpOptions o, Api& a) : io(i), options(std::move(o)), api(a), acceptor(i) {
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+      if (options.tls_cert.empty() || options.tls_key.empty()) {
+        throw std::runtime_error("HTTPS needs both --api-tls-cert and --api-tls-key");
+      }
+      tls.emplace(asio::ssl::context::tls_server);
+      tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+      boost::system::error_code ec;
+      tls->use_certificate_chain_file(options.tls_cert, ec);
+      if (ec)
+        throw std::runtime_error("--api-tls-cert " + options.tls_cert + ": " + ec.message() +
+                                 " (a PEM certificate is needed)");
+      tls->use_private_key_file(options.tls_key, asio::ssl::context::pem, ec);
+      if (ec)
+        throw std::runtime_error("--api-tls-key " + options.tls_key + ": " + ec.message() +
+                                 " (a PEM private key of the certificate is needed)");
+    }
     const tcp::endpoint ep(asio::ip::make_address_v4(options.listen.address.str()), options.listen.port);
     boost::system::error_code ec;
     acceptor.open(ep.protocol(), ec);
@@ -134,18 +154,42 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         continue;
       }
       ++self->connections;
-      asio::co_spawn(self->io, session(self, beast::tcp_stream(std::move(socket))), asio::detached);
+      if (self->tls) {
+        asio::co_spawn(self->io, tls_session(self, std::move(socket)), asio::detached);
+      } else {
+        asio::co_spawn(self->io, plain_session(self, std::move(socket)), asio::detached);
+      }
     }
   }
 
-  static awaitable<void> send(beast::tcp_stream& stream, const Response& r, unsigned version,
-                              bool keep_alive) {
+  template <typename Stream>
+  static awaitable<void> send(Stream& stream, const Response& r, unsigned version, bool keep_alive) {
     auto res = to_beast(r, version, keep_alive);
-    stream.expires_after(kIdleTimeout);
+    beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
     co_await http::async_write(stream, res, use_awaitable);
   }
 
-  static awaitable<void> session(std::shared_ptr<Impl> self, beast::tcp_stream stream) {
+  // HTTPS: the handshake, then the same conversation.
+  static awaitable<void> tls_session(std::shared_ptr<Impl> self, tcp::socket socket) {
+    beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    boost::system::error_code ec;
+    co_await stream.async_handshake(asio::ssl::stream_base::server, asio::redirect_error(use_awaitable, ec));
+    if (ec) {
+      spdlog::debug("API: TLS handshake failed: {}", ec.message());
+      --self->connections;
+      co_return;
+    }
+    co_await session(self, stream);
+  }
+
+  static awaitable<void> plain_session(std::shared_ptr<Impl> self, tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await session(self, stream);
+  }
+
+  template <typename Stream>
+  static awaitable<void> session(std::shared_ptr<Impl> self, Stream& stream) {
     beast::flat_buffer buffer;
     try {
       for (;;) {
@@ -154,7 +198,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         // Not boost::none: Boost 1.74 compares the length with the optional, and any length is
         // "greater" than none. The limit that counts is set on the parser that reads the body.
         head.body_limit(std::numeric_limits<std::uint64_t>::max());
-        stream.expires_after(kIdleTimeout);
+        beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
         boost::system::error_code ec;
         co_await http::async_read_header(stream, buffer, head, asio::redirect_error(use_awaitable, ec));
         if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::eof ||
@@ -214,19 +258,20 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       spdlog::debug("API: connection ended: {}", e.what());
     }
     boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    beast::get_lowest_layer(stream).socket().shutdown(tcp::socket::shutdown_send, ignored);
     --self->connections;
   }
 
   // Server-Sent Events: every event as `data: <json>`, a comment every 15 s so that proxies and
   // clients see the connection alive. ?mac= keeps one machine's.
-  static awaitable<void> event_stream(std::shared_ptr<Impl> self, beast::tcp_stream& stream,
-                                      const Request& req, unsigned version) {
+  template <typename Stream>
+  static awaitable<void> event_stream(std::shared_ptr<Impl> self, Stream& stream, const Request& req,
+                                      unsigned version) {
     if (auto refusal = self->api.authorize(req, "GET", "/api/v1/events/stream")) {
       co_await send(stream, *refusal, version, false);
       co_return;
     }
-    auto s = std::make_shared<Stream>(self->io);
+    auto s = std::make_shared<EventStream>(self->io);
     if (const auto at = req.target.find("mac="); at != std::string::npos) {
       const auto end = req.target.find('&', at);
       s->mac = db::Mac::parse(
@@ -243,7 +288,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     res.set(http::field::cache_control, "no-cache");
     res.keep_alive(true);
     http::response_serializer<http::empty_body> sr{res};
-    stream.expires_never();
+    beast::get_lowest_layer(stream).expires_never();
     co_await http::async_write_header(stream, sr, use_awaitable);
     co_await asio::async_write(stream, asio::buffer(std::string_view(": bootkeeper events\n\n")),
                                use_awaitable);
@@ -294,9 +339,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // Streams the body to a temporary file in the target's folder, hashing as it goes, then
   // renames it over the target: a transfer that has the old file open finishes the old bytes.
   // Returns whether the connection may carry another request.
-  static awaitable<bool> upload(std::shared_ptr<Impl> self, beast::tcp_stream& stream,
-                                beast::flat_buffer& buffer, http::request_parser<http::empty_body>& head,
-                                const Request& req) {
+  template <typename Stream>
+  static awaitable<bool> upload(std::shared_ptr<Impl> self, Stream& stream, beast::flat_buffer& buffer,
+                                http::request_parser<http::empty_body>& head, const Request& req) {
     const unsigned version = head.get().version();
     auto planned = self->api.plan_upload(req);
     if (auto* refusal = std::get_if<Response>(&planned)) {
@@ -344,7 +389,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       body.get().body().data = chunk.data();
       body.get().body().size = chunk.size();
       boost::system::error_code ec;
-      stream.expires_after(kIdleTimeout);
+      beast::get_lowest_layer(stream).expires_after(kIdleTimeout);
       co_await http::async_read(stream, buffer, body, asio::redirect_error(use_awaitable, ec));
       if (ec == http::error::need_buffer) ec = {};
       if (ec) {

@@ -23,6 +23,7 @@ struct HttpOptions {
   std::uint64_t upload_limit = 8ULL << 30;     // image content
   std::string images;                          // the image root, for uploads
   std::size_t max_connections = 256;
+  std::string tls_cert, tls_key;  // PEM files: HTTPS only when set
 };
 
 class HttpServer {

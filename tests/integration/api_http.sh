@@ -8,7 +8,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 source "$here/netns.sh"
 require_root
-for tool in curl bootpc tftp python3; do
+for tool in curl bootpc tftp python3 openssl; do
   command -v "$tool" >/dev/null || { fail "$tool is not installed (deploy/setup installs it)"; finish; exit 1; }
 done
 
@@ -190,6 +190,20 @@ expect_out '^bootkeeper_api_requests_total\{status="403"\} [1-9]' "metrics: API 
 api GET /api/v1/openapi.json "$VIEWER"
 OUT="$(json_field "j['openapi'], len(j['paths'])")"
 expect_out "^3\.0\.3 [0-9]+$" "openapi.json is an OpenAPI 3 document"
+
+# 8. HTTPS: the same API with a certificate; plain HTTP is not spoken there.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+  -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+ip netns exec "$(ns srv)" "$BK" --db "$DB" --images "$ROOT" --no-bootp --no-tftp --api-listen 127.0.0.1:8443 \
+  --api-tls-cert "$WORK/cert.pem" --api-tls-key "$WORK/key.pem" >>"$WORK/tls.log" 2>&1 &
+TLS_SERVER=$!
+on_exit "kill $TLS_SERVER"
+for _ in $(seq 50); do grep -q "ready" "$WORK/tls.log" && break; sleep 0.1; done
+OUT=$(in_ns srv curl -s --cacert "$WORK/cert.pem" -H "Authorization: Bearer $VIEWER" https://127.0.0.1:8443/api/v1/machines?limit=1)
+expect_out '"total":10001' "HTTPS: the API with --api-tls-cert/--api-tls-key"
+if in_ns srv curl -s -m 5 http://127.0.0.1:8443/healthz >/dev/null 2>&1; then fail "HTTPS port answered plain HTTP"; else
+  pass "  ... and no plain HTTP there"; fi
+kill "$TLS_SERVER"
 
 kill "$SERVER"
 wait "$SERVER"
