@@ -49,10 +49,15 @@ std::optional<db::Ipv4> parse_hex_ip(std::string_view s) {
   return db::Ipv4(v);
 }
 
-// Kernel and initrd paths are written absolute ("/lab/vmlinuz"): pxelinux and iPXE would read
-// a relative one against the folder of the loader or script, not against the image root.
+// Kernel and initrd paths are written absolute ("/lab/vmlinuz"): iPXE would read a relative one
+// against the folder of the script, not against the image root.
 std::string absolute(std::string_view p) {
   return p.starts_with('/') ? std::string(p) : "/" + std::string(p);
+}
+// pxelinux 6 reads even "/lab/vmlinuz" against the loader's folder ("lab//lab/vmlinuz"); "::"
+// first is its way to say "from the TFTP server's root" (seen booting it in QEMU).
+std::string from_tftp_root(std::string_view p) {
+  return "::" + absolute(p);
 }
 
 std::string header(char comment, const db::Machine& m, const db::Image& img) {
@@ -63,8 +68,8 @@ std::string header(char comment, const db::Machine& m, const db::Image& img) {
 std::string pxelinux_config(const db::Machine& m, const db::Image& img) {
   std::string t = header('#', m, img);
   t += "DEFAULT bootkeeper\nPROMPT 0\nTIMEOUT 0\nLABEL bootkeeper\n";
-  t += "  KERNEL " + absolute(img.kernel) + "\n";
-  if (!img.initrd.empty()) t += "  INITRD " + absolute(img.initrd) + "\n";
+  t += "  KERNEL " + from_tftp_root(img.kernel) + "\n";
+  if (!img.initrd.empty()) t += "  INITRD " + from_tftp_root(img.initrd) + "\n";
   if (!img.cmdline.empty()) t += "  APPEND " + img.cmdline + "\n";
   return t;
 }

@@ -15,11 +15,12 @@ class SeenRecently {
   explicit SeenRecently(double window_seconds, std::size_t slots = 1 << 16)
       : window_(window_seconds), slots_(slots) {}
 
-  // True when `mac` was marked less than the window ago; marks it otherwise.
-  bool check_and_mark(db::Mac mac, double now) {
-    Slot& s = slots_[std::hash<db::Mac>{}(mac) % slots_.size()];
-    if (s.used && s.mac == mac && now - s.at < window_) return true;
-    s = {mac, now, true};
+  // True when `mac` was marked (with the same `kind`: a DHCP message type, say) less than the
+  // window ago; marks it otherwise.
+  bool check_and_mark(db::Mac mac, double now, std::uint8_t kind = 0) {
+    Slot& s = slots_[(std::hash<db::Mac>{}(mac) + kind) % slots_.size()];
+    if (s.used && s.mac == mac && s.kind == kind && now - s.at < window_) return true;
+    s = {mac, now, kind, true};
     return false;
   }
 
@@ -27,6 +28,7 @@ class SeenRecently {
   struct Slot {
     db::Mac mac;
     double at = 0;
+    std::uint8_t kind = 0;
     bool used = false;
   };
   double window_;

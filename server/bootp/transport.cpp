@@ -238,7 +238,11 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
   switch (d.kind) {
     case Decision::Kind::reply: {
       queue(d.reply, d.route);
-      if (reply_events.check_and_mark(request.mac(), db::monotonic_seconds())) return;
+      // One event per machine and message type in 5 s: an OFFER and its ACK both show.
+      if (reply_events.check_and_mark(request.mac(), db::monotonic_seconds(),
+                                      d.reply.options.u8(53).value_or(0))) {
+        return;
+      }
       db::EventDetail detail;
       detail.add("hostname", d.machine->hostname)
           .add("file", d.reply.file_text())
@@ -248,6 +252,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
         detail.add("dhcp", to_string(static_cast<DhcpType>(*type)));
         if (!d.note.empty()) detail.add("note", d.note);
       }
+      if (const auto arch = request.client_arch()) detail.add("client_arch", std::uint64_t{*arch});
       // The PXE client's GUID (RFC 4578 option 97), to tell machines apart beyond their MAC.
       if (const auto guid = request.options.get(97); guid && guid->size() == 17) {
         static constexpr char kHex[] = "0123456789abcdef";

@@ -252,10 +252,10 @@ if grep -rqs -- "$SECRET" "$OUTD"; then fail "the secret is among the downloads"
 if [ "$BACKEND" != in.tftpd ]; then
   CFG=lab/pxelinux.cfg/01-52-54-00-12-34-56
   OUT="$(in_ns cli timeout 20 tftp -m binary "$SRV" -c get "$CFG" "$OUTD/cfg" 2>&1; cat "$OUTD/cfg" 2>/dev/null)"
-  expect_out "KERNEL /lab/vmlinuz" "generated $CFG names the image's kernel"
+  expect_out "KERNEL ::/lab/vmlinuz" "generated $CFG names the image's kernel"
   expect_out "APPEND console=ttyS0$" "  ... and its command line"
   OUT="$(in_ns cli timeout 20 curl -sS "tftp://$SRV/lab/pxelinux.cfg/C6120032" 2>&1)"
-  expect_out "KERNEL /lab/vmlinuz" "curl: the hex-address name C6120032 is generated too"
+  expect_out "KERNEL ::/lab/vmlinuz" "curl: the hex-address name C6120032 is generated too"
   OUT="$(in_ns cli timeout 20 busybox tftp -g -r 52-54-00-12-34-56.ipxe -l /dev/stdout "$SRV" 2>&1)"
   expect_out "^kernel /lab/vmlinuz initrd=initrd.gz console=ttyS0$" "busybox: the iPXE script 52-54-00-12-34-56.ipxe"
   # An edit of the inventory by another process: served on the next request (the built-in

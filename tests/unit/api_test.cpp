@@ -267,7 +267,7 @@ TEST_F(ApiTest, PreviewIsTheResponderAndTheFileSource) {
   EXPECT_EQ(files[0]["path"], "pxelinux.0");
   EXPECT_EQ(files[0]["size"], 4000);
   EXPECT_EQ(files[1]["source"], "generated");
-  EXPECT_NE(files[1]["content"].get<std::string>().find("KERNEL /vmlinuz"), std::string::npos);
+  EXPECT_NE(files[1]["content"].get<std::string>().find("KERNEL ::/vmlinuz"), std::string::npos);
   EXPECT_EQ(files[3]["path"], "initrd.gz");
   EXPECT_EQ(files[3]["source"], "missing");
 }

@@ -52,6 +52,9 @@ TEST(SeenRecently, OncePerWindowPerMac) {
   EXPECT_FALSE(seen.check_and_mark(b, 10.5));
   EXPECT_FALSE(seen.check_and_mark(a, 11.1));  // the window has passed
   EXPECT_TRUE(seen.check_and_mark(a, 11.2));
+  // Another kind (a DHCP ACK after the OFFER) is its own entry.
+  EXPECT_FALSE(seen.check_and_mark(a, 11.3, 5));
+  EXPECT_TRUE(seen.check_and_mark(a, 11.4, 5));
 }
 
 TEST(SeenRecently, CollisionsErrTowardsLogging) {

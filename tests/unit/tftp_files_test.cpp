@@ -187,8 +187,8 @@ class GeneratedTest : public ::testing::Test {
 TEST_F(GeneratedTest, PxelinuxConfigByMacAndByHexAddress) {
   const auto by_mac = gen("pxelinux.cfg/01-52-54-00-12-34-56");
   ASSERT_TRUE(by_mac);
-  EXPECT_NE(by_mac->text.find("KERNEL /vmlinuz\n"), std::string::npos) << by_mac->text;
-  EXPECT_NE(by_mac->text.find("INITRD /initrd.gz\n"), std::string::npos);
+  EXPECT_NE(by_mac->text.find("KERNEL ::/vmlinuz\n"), std::string::npos) << by_mac->text;
+  EXPECT_NE(by_mac->text.find("INITRD ::/initrd.gz\n"), std::string::npos);
   EXPECT_NE(by_mac->text.find("APPEND console=ttyS0\n"), std::string::npos);
   EXPECT_NE(by_mac->text.find("ws01"), std::string::npos);
   ASSERT_NE(by_mac->machine, nullptr);
@@ -253,7 +253,7 @@ TEST_F(FilesTest, GeneratedFilesWinOverTheDiskForRegisteredMachines) {
   write(root_ / "pxelinux.cfg" / "01-52-54-00-12-34-56", "stale copy");
   const auto c = std::get<Content>(open("pxelinux.cfg/01-52-54-00-12-34-56"));
   EXPECT_TRUE(c.generated());
-  EXPECT_NE(read_all(c).find("KERNEL /vmlinuz"), std::string::npos);
+  EXPECT_NE(read_all(c).find("KERNEL ::/vmlinuz"), std::string::npos);
   write(root_ / "pxelinux.cfg" / "default", "DEFAULT local");
   EXPECT_EQ(read_all(std::get<Content>(open("pxelinux.cfg/default"))), "DEFAULT local");
 }

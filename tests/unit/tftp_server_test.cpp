@@ -175,7 +175,7 @@ TEST_F(ServerTest, GeneratedFileCarriesTheMachineInItsEvents) {
   start();
   Client c(server_->port());
   const std::string text = c.fetch("pxelinux.cfg/01-52-54-00-12-34-56");
-  EXPECT_NE(text.find("KERNEL /vmlinuz"), std::string::npos) << text;
+  EXPECT_NE(text.find("KERNEL ::/vmlinuz"), std::string::npos) << text;
   EXPECT_TRUE(eventually([&] { return event_kinds().size() == 2; }));
   std::lock_guard l(mu_);
   ASSERT_EQ(events_.size(), 2U);
