@@ -192,6 +192,28 @@ TEST_F(ApiTest, HostileBodiesAreRefusedNotCrashedOn) {
   EXPECT_EQ(huge.status, 400u);
   EXPECT_LT(huge.body.size(), 2000u);  // the detail quotes an excerpt, not the 10 MB
   EXPECT_EQ(inv_->snapshot()->machines().size(), 2u);
+  // merge_patch and dump recurse: 50,000 levels in a PATCH or a registration overflowed the
+  // stack (found by fuzzing). Refused before parsing.
+  std::string nested;
+  for (int i = 0; i < 50000; ++i)
+    nested += R"({"":)";
+  nested += "1" + std::string(50000, '}');
+  const auto patch = call("PATCH", "/api/v1/machines/52:54:00:12:34:56", operator_, nested);
+  EXPECT_EQ(patch.status, 400u);
+  EXPECT_NE(body(patch)["detail"].get<std::string>().find("nested deeper than 32"), std::string::npos);
+  EXPECT_EQ(
+      call("POST", "/api/v1/discovered/52:54:00:aa:bb:cc/register", operator_,
+           R"({"hostname": "x", "ip": "198.18.0.90", "options": {"17": )" + std::string(100000, '[') + "]}}")
+          .status,
+      400u);
+  EXPECT_EQ(
+      call("POST", "/api/v1/machines/import", operator_, std::string(40, '[') + std::string(40, ']')).status,
+      400u);
+  // Brackets inside strings are not nesting.
+  EXPECT_EQ(call("PATCH", "/api/v1/machines/52:54:00:12:34:56", operator_,
+                 R"({"group": ")" + std::string(60, '[') + R"("})")
+                .status,
+            200u);
 }
 
 TEST_F(ApiTest, ListsPageSearchAndSort) {
