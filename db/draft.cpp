@@ -262,6 +262,23 @@ FieldErrors Draft::remove_image(Id id) {
   return {};
 }
 
+std::string address_hostname(const Subnet& s, Ipv4 ip) {
+  return s.name + "-" + std::to_string(ip.bytes()[2]) + "-" + std::to_string(ip.bytes()[3]);
+}
+
+std::vector<Ipv4> free_addresses(const Snapshot& snap, const Subnet& s, std::size_t limit) {
+  std::vector<Ipv4> out;
+  const std::uint64_t first = s.network.network().value() + 1ULL;
+  const std::uint64_t last = s.network.broadcast().value();
+  for (std::uint64_t a = first; a < last && out.size() < limit; ++a) {
+    const Ipv4 ip(static_cast<std::uint32_t>(a));
+    if (s.network.is_reserved(ip) || snap.machine_by_ip(ip) != nullptr) continue;
+    if (ip == s.gateway || ip == s.next_server || (s.pool && s.pool->contains(ip))) continue;
+    out.push_back(ip);
+  }
+  return out;
+}
+
 std::optional<Machine> Draft::bind_pool(Mac mac, Id subnet_id) {
   if (const Machine* m = s_.machine_by_mac(mac)) return *m;
   const Subnet* subnet = s_.subnet(subnet_id);
@@ -273,7 +290,7 @@ std::optional<Machine> Draft::bind_pool(Mac mac, Id subnet_id) {
     m.mac = mac;
     m.ip = ip;
     m.origin = Origin::pool;
-    m.hostname = subnet->name + "-" + std::to_string(ip.bytes()[2]) + "-" + std::to_string(ip.bytes()[3]);
+    m.hostname = address_hostname(*subnet, ip);
     if (!is_valid_hostname(m.hostname)) m.hostname = "pool-" + mac.hex();
     m.image_id = subnet->default_image_id;
     if (!put_machine(m).empty()) return std::nullopt;

@@ -56,4 +56,12 @@ class Draft {
   Touched touched_;
 };
 
+// The host name a machine gets from its address when nobody names it: "lab-0-100" for
+// 198.18.0.100 in subnet lab (pool bindings, and the GUI's suggestion for a discovered machine).
+std::string address_hostname(const Subnet& s, Ipv4 ip);
+
+// The lowest addresses of `s` that a machine may be registered at: not its network, broadcast,
+// gateway or next server, not in its pool, not taken.
+std::vector<Ipv4> free_addresses(const Snapshot& snap, const Subnet& s, std::size_t limit);
+
 }  // namespace bk::db

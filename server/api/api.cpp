@@ -223,6 +223,8 @@ constexpr Route kRoutes[] = {
     {"PUT", "/api/v1/subnets/{id}", Role::admin, "replace a subnet"},
     {"PATCH", "/api/v1/subnets/{id}", Role::admin, "change some fields of a subnet"},
     {"DELETE", "/api/v1/subnets/{id}", Role::admin, "delete a subnet"},
+    {"GET", "/api/v1/subnets/{id}/free", Role::viewer,
+     "the lowest free addresses, with suggested host names"},
     {"GET", "/api/v1/images", Role::viewer, "list images"},
     {"POST", "/api/v1/images", Role::admin, "create an image"},
     {"GET", "/api/v1/images/{id}", Role::viewer, "one image"},
@@ -575,6 +577,22 @@ struct Api::Impl {
     if (s == nullptr) return problem(404, "no subnet with id " + db::excerpt(c.params[0]));
     return json_response(200, subnet_json(*s, *snap));
   }
+  // For registering by hand: where a new machine can go, and the name the pattern gives it.
+  Response free_in_subnet(Call& c) {
+    const auto snap = inv.snapshot();
+    const auto id = parse_id(c.params[0]);
+    const db::Subnet* s = id ? snap->subnet(*id) : nullptr;
+    if (s == nullptr) return problem(404, "no subnet with id " + db::excerpt(c.params[0]));
+    std::size_t limit = 10, offset = 0;
+    if (c.target.query.contains("limit")) {
+      if (auto p = paging(c.target, limit, offset)) return *p;
+    }
+    json items = json::array();
+    for (const auto ip : db::free_addresses(*snap, *s, limit))
+      items.push_back({{"ip", ip.str()}, {"hostname", db::address_hostname(*s, ip)}});
+    return json_response(200, json{{"items", std::move(items)}});
+  }
+
   Response get_image(Call& c) {
     const auto snap = inv.snapshot();
     const auto id = parse_id(c.params[0]);
@@ -925,6 +943,7 @@ struct Api::Impl {
         {"PUT /api/v1/subnets/{id}", &Impl::replace_subnet},
         {"PATCH /api/v1/subnets/{id}", &Impl::patch_subnet},
         {"DELETE /api/v1/subnets/{id}", &Impl::delete_subnet},
+        {"GET /api/v1/subnets/{id}/free", &Impl::free_in_subnet},
         {"GET /api/v1/images", &Impl::list_images},
         {"POST /api/v1/images", &Impl::create_image},
         {"GET /api/v1/images/{id}", &Impl::get_image},

@@ -88,6 +88,11 @@ std::string_view openapi_document() {
       "put": {"summary": "replace a subnet (admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subnet"}}}}, "responses": {"200": {"description": "replaced"}, "400": {"$ref": "#/components/responses/Problem"}}},
       "patch": {"summary": "merge fields into a subnet (RFC 7396; admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}, "responses": {"200": {"description": "changed"}, "400": {"$ref": "#/components/responses/Problem"}}},
       "delete": {"summary": "delete a subnet (admin)", "responses": {"204": {"$ref": "#/components/responses/NoContent"}, "409": {"$ref": "#/components/responses/Problem"}}}},
+    "/api/v1/subnets/{id}/free": {
+      "parameters": [{"$ref": "#/components/parameters/id"}],
+      "get": {"summary": "the lowest addresses a machine can be registered at (not the network, broadcast, gateway or next server, not in the pool, not taken), each with the host name the subnet's pattern gives it",
+        "parameters": [{"$ref": "#/components/parameters/limit"}],
+        "responses": {"200": {"description": "{items: [{ip, hostname}]}"}, "404": {"$ref": "#/components/responses/Problem"}}}},
     "/api/v1/images": {
       "get": {"summary": "list images", "parameters": [{"$ref": "#/components/parameters/limit"}, {"$ref": "#/components/parameters/offset"}], "responses": {"200": {"description": "a page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/List"}}}}}},
       "post": {"summary": "create an image (admin)", "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Image"}}}}, "responses": {"201": {"description": "created"}, "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},

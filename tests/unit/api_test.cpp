@@ -382,3 +382,14 @@ TEST_F(ApiTest, AdminsManageTokens) {
   EXPECT_EQ(call("GET", "/api/v1/machines", secret).status, 401u);
   EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(id), admin_).status, 404u);
 }
+
+TEST_F(ApiTest, FreeAddressesSkipWhatIsTakenOrReserved) {
+  const auto lab = std::to_string(inv_->snapshot()->subnet_by_name("lab")->id);
+  const auto r = call("GET", "/api/v1/subnets/" + lab + "/free?limit=3", viewer_);
+  ASSERT_EQ(r.status, 200u) << r.body;
+  const auto items = body(r)["items"];
+  ASSERT_EQ(items.size(), 3u);
+  EXPECT_EQ(items[0]["ip"], "198.18.0.2");  // .1 is the gateway and next server
+  EXPECT_EQ(items[0]["hostname"], "lab-0-2");
+  EXPECT_EQ(call("GET", "/api/v1/subnets/99/free", viewer_).status, 404u);
+}
