@@ -383,7 +383,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     body.body_limit(self->options.upload_limit);
     db::Sha256 hash;
     std::uint64_t size = 0;
-    std::vector<char> chunk(256 * 1024);
+    std::vector<char> chunk(std::size_t{256} * 1024);
     std::optional<Response> failed;
     while (!body.is_done()) {
       body.get().body().data = chunk.data();

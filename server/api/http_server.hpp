@@ -5,6 +5,13 @@
 // uploads, which stream to a temporary file. Beast stays inside the .cpp.
 #include <utility>  // before Asio: Boost 1.74 needs it with g++ 12
 
+#if defined(__clang__) && !defined(BOOST_ASIO_HAS_CO_AWAIT)
+// Boost 1.74 looks for clang's coroutines only in libc++'s <experimental/coroutine>; with
+// Debian's libstdc++, C++20's <coroutine> is there (clang-tidy parses this file with clang).
+#define BOOST_ASIO_HAS_CO_AWAIT 1
+#define BOOST_ASIO_HAS_STD_COROUTINE 1
+#endif
+
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <memory>
