@@ -1,5 +1,7 @@
 #include "db/digest.hpp"
 
+#include "db/bytes.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -9,18 +11,6 @@
 #include <vector>
 
 namespace bk::db {
-
-namespace {
-std::string to_hex(const unsigned char* md, unsigned len) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xF]);
-  }
-  return out;
-}
-}  // namespace
 
 std::string sha256_hex(std::span<const std::uint8_t> data) {
   Sha256 h;
@@ -50,7 +40,7 @@ std::string Sha256::hex() {
   if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md.data(), &len) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  return to_hex(md.data(), len);
+  return to_hex(std::span(md.data(), len));
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "db/bytes.hpp"
 #include "db/ipv4.hpp"
 
 namespace bk::db {
@@ -105,14 +106,8 @@ constexpr std::array kTable{
 
 constexpr OptionDef kUnknown{0, "unknown", T::bytes};
 
-std::string to_hex(std::span<const std::uint8_t> b) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string s = "0x";
-  for (const auto v : b) {
-    s.push_back(kHex[v >> 4]);
-    s.push_back(kHex[v & 0xF]);
-  }
-  return s;
+std::string prefixed_hex(std::span<const std::uint8_t> b) {
+  return "0x" + to_hex(b);
 }
 
 std::optional<std::vector<std::uint8_t>> from_hex(std::string_view s) {
@@ -405,7 +400,7 @@ nlohmann::json decode_option_value(std::uint8_t code, std::span<const std::uint8
     case T::bytes:
       break;
   }
-  return to_hex(b);
+  return prefixed_hex(b);
 }
 
 }  // namespace bk::db

@@ -3,6 +3,7 @@
 #include <array>
 #include <variant>
 
+#include "db/bytes.hpp"
 #include "db/option_table.hpp"
 #include "tftpd/generated.hpp"
 
@@ -10,17 +11,6 @@ namespace bk::api {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string hex(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (const auto b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0x0f];
-  }
-  return out;
-}
 
 // The server's address on the machine's subnet, as the reply would carry it: the subnet's next
 // server or gateway when inside it, else its first host address.
@@ -107,12 +97,12 @@ json describe_reply(const bootp::Packet& r) {
     options.push_back({{"code", e.code},
                        {"name", def != nullptr ? json(def->name) : json(nullptr)},
                        {"value", db::decode_option_value(e.code, value)},
-                       {"hex", hex(value)}});
+                       {"hex", db::to_hex(value)}});
   }
   j["options"] = std::move(options);
   const auto wire = bootp::encode(r);
   j["size"] = wire.size();
-  j["hex"] = hex(wire);
+  j["hex"] = db::to_hex(wire);
   return j;
 }
 

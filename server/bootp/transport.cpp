@@ -23,6 +23,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "db/bytes.hpp"
 #include "db/inventory.hpp"
 #include "server/bootp/delivery.hpp"
 #include "server/bootp/rate_limiter.hpp"
@@ -255,13 +256,7 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       if (const auto arch = request.client_arch()) detail.add("client_arch", std::uint64_t{*arch});
       // The PXE client's GUID (RFC 4578 option 97), to tell machines apart beyond their MAC.
       if (const auto guid = request.options.get(97); guid && guid->size() == 17) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        std::string hex;
-        for (const auto b : guid->subspan(1)) {
-          hex.push_back(kHex[b >> 4]);
-          hex.push_back(kHex[b & 15]);
-        }
-        detail.add("client_guid", hex);
+        detail.add("client_guid", db::to_hex(guid->subspan(1)));
       }
       event("bootp.reply", request, std::move(detail), d.reply.yiaddr);
       return;
