@@ -1067,15 +1067,20 @@ void Api::count(unsigned status) {
 }
 
 std::variant<Api::UploadPlan, Response> Api::plan_upload(const Request& head) {
+  // Refusals are counted here (authorize counts its own): the transport sends them as they are.
+  const auto refuse = [this](Response r) {
+    impl_->count(r.status);
+    return r;
+  };
   const auto target = parse_target(head.target);
   std::optional<std::vector<std::string>> params;
   if (target) params = match("/api/v1/images/{id}/content", target->path);
-  if (!params) return problem(404, "no such resource: " + db::excerpt(head.target));
+  if (!params) return refuse(problem(404, "no such resource: " + db::excerpt(head.target)));
   if (auto refusal = authorize(head, "PUT", "/api/v1/images/{id}/content")) return *refusal;
   const auto snap = impl_->inv.snapshot();
   const auto id = Impl::parse_id((*params)[0]);
   const db::Image* img = id ? snap->image(*id) : nullptr;
-  if (img == nullptr) return problem(404, "no image with id " + db::excerpt((*params)[0]));
+  if (img == nullptr) return refuse(problem(404, "no image with id " + db::excerpt((*params)[0])));
   UploadPlan plan{img->id, "boot_file", img->boot_file};
   if (const auto it = target->query.find("part"); it != target->query.end()) {
     plan.part = it->second;
@@ -1087,18 +1092,21 @@ std::variant<Api::UploadPlan, Response> Api::plan_upload(const Request& head) {
       const auto arch = db::parse_client_arch(plan.part);
       const auto f = arch ? img->boot_files.find(*arch) : img->boot_files.end();
       if (!arch || f == img->boot_files.end() || *arch == db::ClientArch::http_x64) {
-        return problem(400,
-                       "part must be boot_file, kernel, initrd or an architecture of the image's boot_files "
-                       "(not " +
-                           db::excerpt(plan.part) + ")");
+        return refuse(
+            problem(400,
+                    "part must be boot_file, kernel, initrd or an architecture of the image's boot_files "
+                    "(not " +
+                        db::excerpt(plan.part) + ")"));
       }
       plan.path = f->second;
     }
   }
   if (plan.path.empty()) {
-    return problem(400, "image " + img->name + " names no " + plan.part + ": set it first (PATCH the image)");
+    return refuse(
+        problem(400, "image " + img->name + " names no " + plan.part + ": set it first (PATCH the image)"));
   }
-  if (const auto why = db::relative_path_problem(plan.path)) return problem(400, plan.part + " " + *why);
+  if (const auto why = db::relative_path_problem(plan.path))
+    return refuse(problem(400, plan.part + " " + *why));
   return plan;
 }
 

@@ -169,6 +169,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     co_await http::async_write(stream, res, use_awaitable);
   }
 
+  // A refusal the transport makes itself: counted for /metrics like the Api's, and the
+  // connection closed after it (the rest of the request may still be on the way).
+  template <typename Stream>
+  static awaitable<void> refuse(std::shared_ptr<Impl> self, Stream& stream, const Response& r,
+                                unsigned version) {
+    self->api.count(r.status);
+    co_await send(stream, r, version, false);
+  }
+
   // HTTPS: the handshake, then the same conversation.
   static awaitable<void> tls_session(std::shared_ptr<Impl> self, tcp::socket socket) {
     beast::ssl_stream<beast::tcp_stream> stream(beast::tcp_stream(std::move(socket)), *self->tls);
@@ -206,9 +215,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           break;
         }
         if (ec) {
-          const Response bad = problem(400, "the request is not valid HTTP/1.1: " + ec.message());
-          self->api.count(bad.status);
-          co_await send(stream, bad, 11, false);
+          co_await refuse(self, stream, problem(400, "the request is not valid HTTP/1.1: " + ec.message()),
+                          11);
           break;
         }
         const auto& h = head.get();
@@ -230,8 +238,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         if (const auto length = head.content_length(); length && *length > limit) {
           const Response big = problem(413, "the body is " + std::to_string(*length) +
                                                 " bytes; this path takes at most " + std::to_string(limit));
-          self->api.count(big.status);
-          co_await send(stream, big, version, false);
+          co_await refuse(self, stream, big, version);
           break;
         }
         if (h[http::field::expect] == "100-continue") {
@@ -243,8 +250,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         co_await http::async_read(stream, buffer, full, asio::redirect_error(use_awaitable, ec));
         if (ec == http::error::body_limit) {
           const Response big = problem(413, "the body is larger than " + std::to_string(limit) + " bytes");
-          self->api.count(big.status);
-          co_await send(stream, big, version, false);
+          co_await refuse(self, stream, big, version);
           break;
         }
         if (ec) break;
@@ -277,7 +283,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       s->mac = db::Mac::parse(
           std::string_view(req.target).substr(at + 4, end == std::string::npos ? end : end - at - 4));
       if (!s->mac) {
-        co_await send(stream, problem(400, "mac is not a MAC address"), version, false);
+        co_await refuse(self, stream, problem(400, "mac is not a MAC address"), version);
         co_return;
       }
     }
@@ -351,10 +357,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     const auto plan = std::get<Api::UploadPlan>(planned);
     const auto length = head.content_length();
     if (length && *length > self->options.upload_limit) {
-      co_await send(
-          stream,
+      co_await refuse(
+          self, stream,
           problem(413, "the upload is larger than " + std::to_string(self->options.upload_limit) + " bytes"),
-          version, false);
+          version);
       co_return false;
     }
     const fs::path target = fs::path(self->options.images) / plan.path;
@@ -364,10 +370,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         (target.parent_path() / ("." + target.filename().string() + ".upload-XXXXXX")).string();
     const int fd = ::mkstemp(tmpl.data());
     if (fd < 0) {
-      const Response r =
-          problem(500, "cannot write beside " + plan.path + " in the image root: " + std::strerror(errno));
-      self->api.count(r.status);
-      co_await send(stream, r, version, false);
+      co_await refuse(
+          self, stream,
+          problem(500, "cannot write beside " + plan.path + " in the image root: " + std::strerror(errno)),
+          version);
       co_return false;
     }
     const auto fail = [&](unsigned status, const std::string& why) {
@@ -421,8 +427,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
     }
     if (failed) {
-      self->api.count(failed->status);
-      co_await send(stream, *failed, version, false);
+      co_await refuse(self, stream, *failed, version);
       co_return false;
     }
     const std::string sha256 = hash.hex();
