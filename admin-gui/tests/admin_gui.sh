@@ -51,7 +51,7 @@ ip netns exec "$(ns srv)" "$BK" --db "$DB" --images "$WORK/images" --no-tftp --a
   --server-name bootkeeper >>"$WORK/server.log" 2>&1 &
 SERVER=$!
 on_exit "kill $SERVER"
-for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && break; sleep 0.1; done
+wait_ready "$WORK/server.log" "$SERVER"
 
 OUT="$(ip netns exec "$(ns srv)" env QT_QPA_PLATFORM=offscreen HOME="$WORK" XDG_CONFIG_HOME="$WORK/config" \
   BK_API=http://127.0.0.1:8067 BK_TOKEN="$TOKEN" BK_BOOTPC="$WORK/bootpc.sh" \

@@ -97,13 +97,7 @@ lab_server() {
     --server-name bootkeeper --log-level debug "$@" >>"$log" 2>&1 &
   SERVER=$!
   on_exit "kill $SERVER"
-  local _
-  for _ in $(seq 100); do
-    grep -q "ready" "$log" && return 0
-    kill -0 "$SERVER" 2>/dev/null || break
-    sleep 0.1
-  done
-  return 1
+  wait_ready "$log" "$SERVER" 100
 }
 
 # lab_vm_command FIRMWARE MAC [KERNEL INITRD CMDLINE]: the QEMU command line in $VM_CMD.

@@ -36,7 +36,7 @@ ip netns exec "$(ns srv)" "$BK" --db "$DB" --images "$ROOT" --server-name bootke
   --api-listen 127.0.0.1:8067 >>"$WORK/server.log" 2>&1 &
 SERVER=$!
 on_exit "kill $SERVER"
-for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && break; sleep 0.1; done
+wait_ready "$WORK/server.log" "$SERVER"
 
 # api METHOD PATH TOKEN [curl options...]: the status in $CODE, the body in $OUT.
 api() {
@@ -198,7 +198,7 @@ ip netns exec "$(ns srv)" "$BK" --db "$DB" --images "$ROOT" --no-bootp --no-tftp
   --api-tls-cert "$WORK/cert.pem" --api-tls-key "$WORK/key.pem" >>"$WORK/tls.log" 2>&1 &
 TLS_SERVER=$!
 on_exit "kill $TLS_SERVER"
-for _ in $(seq 50); do grep -q "ready" "$WORK/tls.log" && break; sleep 0.1; done
+wait_ready "$WORK/tls.log" "$TLS_SERVER"
 OUT=$(in_ns srv curl -s --cacert "$WORK/cert.pem" -H "Authorization: Bearer $VIEWER" https://127.0.0.1:8443/api/v1/machines?limit=1)
 expect_out '"total":10001' "HTTPS: the API with --api-tls-cert/--api-tls-key"
 if in_ns srv curl -s -m 5 http://127.0.0.1:8443/healthz >/dev/null 2>&1; then fail "HTTPS port answered plain HTTP"; else

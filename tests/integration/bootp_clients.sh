@@ -50,7 +50,7 @@ start_server() {
     --log-level debug >>"$WORK/server.log" 2>&1 &
   SERVER=$!
   on_exit "kill $SERVER"
-  for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && return; sleep 0.1; done
+  wait_ready "$WORK/server.log" "$SERVER"
 }
 stop_server() {
   kill "$SERVER"

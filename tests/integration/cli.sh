@@ -84,7 +84,7 @@ expect_out "typo.toml:4: unknown key bootp.interfacs" "the refusal names file, l
 "$BK" --db "$WORK/daemon.db" --images "$WORK/images" --no-bootp --no-tftp --no-api >"$WORK/daemon.log" 2>&1 &
 pid=$!
 on_exit "kill $pid"
-for _ in $(seq 50); do grep -q "ready" "$WORK/daemon.log" && break; sleep 0.1; done
+wait_ready "$WORK/daemon.log" "$pid"
 kill -TERM "$pid"
 wait "$pid"
 expect_exit 0 "SIGTERM: exit status 0" -- test $? -eq 0

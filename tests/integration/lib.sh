@@ -16,6 +16,18 @@ trap cleanup EXIT
 trap 'exit 143' INT TERM
 on_exit() { CLEANUPS+=("$1"); }
 
+# wait_ready LOG PID [TENTHS]: waits until the daemon's log says "ready" (0), or until it has
+# exited or TENTHS tenths of a second (default 50) have passed (1).
+wait_ready() {
+  local log="$1" pid="$2" tenths="${3:-50}" _
+  for _ in $(seq "$tenths"); do
+    grep -q "ready" "$log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; [ -n "${2:-}" ] && echo "$2" | sed 's/^/       /'; }
 

@@ -43,7 +43,7 @@ start_server() {
     >>"$WORK/server.log" 2>&1 &
   SERVER=$!
   on_exit "kill $SERVER"
-  for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && return; sleep 0.1; done
+  wait_ready "$WORK/server.log" "$SERVER"
 }
 start_relay() {  # start_relay NAME: ours or dhcrelay, on the router
   if [ "$1" = bootkeeper-relay ]; then

@@ -39,7 +39,7 @@ ip netns exec "$(ns srv)" "${RUN_AS[@]}" "$BK" --db "$STATE/bk.db" --images "$RO
   --server-name bootkeeper >>"$WORK/server.log" 2>&1 &
 SERVER=$!
 on_exit "kill $SERVER"
-for _ in $(seq 50); do grep -q "ready" "$WORK/server.log" && break; sleep 0.1; done
+wait_ready "$WORK/server.log" "$SERVER"
 # setpriv execs the daemon, so $SERVER is bootkeeperd itself.
 OUT="$(grep -E '^(Uid|CapEff|CapAmb|CapPrm)' "/proc/$SERVER/status" 2>&1)"
 expect_out "^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534$" "the running daemon is not root (uid nobody)"
