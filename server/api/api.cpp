@@ -265,6 +265,13 @@ json event_json(const db::Event& e) {
   return j;
 }
 
+std::optional<std::string> query_value(std::string_view target, std::string_view key) {
+  const auto t = parse_target(target);
+  if (!t) return std::nullopt;
+  const auto it = t->query.find(key);
+  return it == t->query.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
 std::string event_text(const db::Event& e) {
   return event_json(e).dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -76,6 +76,10 @@ class Api {
   std::unique_ptr<Impl> impl_;
 };
 
+// A query parameter of `target`, percent-decoded as the API's own routes read it; nullopt when
+// absent (or the target is malformed). For what the transport serves itself.
+std::optional<std::string> query_value(std::string_view target, std::string_view key);
+
 // One event as the API shows it ({"id", "at", "kind", "mac", "ip", "detail": {...}}), as text.
 std::string event_text(const db::Event& e);
 

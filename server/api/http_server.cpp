@@ -278,12 +278,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       co_return;
     }
     auto s = std::make_shared<EventStream>(self->io);
-    if (const auto at = req.target.find("mac="); at != std::string::npos) {
-      const auto end = req.target.find('&', at);
-      s->mac = db::Mac::parse(
-          std::string_view(req.target).substr(at + 4, end == std::string::npos ? end : end - at - 4));
+    if (const auto mac = query_value(req.target, "mac")) {
+      s->mac = db::Mac::parse(*mac);
       if (!s->mac) {
-        co_await refuse(self, stream, problem(400, "mac is not a MAC address"), version);
+        co_await refuse(self, stream, problem(400, "mac is not a MAC address: " + db::excerpt(*mac)),
+                        version);
         co_return;
       }
     }

@@ -77,9 +77,11 @@ expect_code 201 "admin creates a subnet"
 # 2. Live effect: an unknown MAC gets nothing and is listed as discovered; registered through the
 # API, it is answered on its next request, edits too, with no restart.
 STREAM="$WORK/stream.txt"
-in_ns srv curl -s -N -H "Authorization: Bearer $VIEWER" "http://127.0.0.1:8067/api/v1/events/stream?mac=52:54:00:12:34:77" \
+in_ns srv curl -s -N -H "Authorization: Bearer $VIEWER" "http://127.0.0.1:8067/api/v1/events/stream?mac=52%3A54%3A00%3A12%3A34%3A77" \
   >"$STREAM" 2>&1 &
 on_exit "kill $!"
+api GET "/api/v1/events/stream?mac=nope" "$VIEWER"
+expect_code 400 "event stream with a bad mac=: 400"
 OUT="$(bootpc_c0)"
 if grep -q "^IPADDR=" <<<"$OUT"; then fail "an unregistered client got an address" "$OUT"; else
   pass "unregistered: no reply"; fi
