@@ -77,6 +77,20 @@ std::string_view path_of(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
+// The refusal of an upload whose temporary file cannot be made beside its target. A read-only
+// image root is the recommended set-up (the systemd unit makes it so), not a server fault: the
+// answer says how to allow uploads.
+Response cannot_write_beside(const std::string& path, const fs::path& folder, int err) {
+  if (err == EROFS || err == EACCES || err == EPERM) {
+    return problem(403, "the image root is read-only to bootkeeperd (" + std::string(std::strerror(err)) +
+                            " in " + folder.string() + "), so " + path +
+                            " cannot be uploaded: copy it there as an administrator, or give the daemon "
+                            "write access to the image root (under systemd: `systemctl edit bootkeeperd`, "
+                            "ReadWritePaths=<image root>)");
+  }
+  return problem(500, "cannot write beside " + path + " in the image root: " + std::strerror(err));
+}
+
 bool is_upload(std::string_view method, std::string_view path) {
   return method == "PUT" && path.starts_with("/api/v1/images/") && path.ends_with("/content");
 }
@@ -369,10 +383,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         (target.parent_path() / ("." + target.filename().string() + ".upload-XXXXXX")).string();
     const int fd = ::mkstemp(tmpl.data());
     if (fd < 0) {
-      co_await refuse(
-          self, stream,
-          problem(500, "cannot write beside " + plan.path + " in the image root: " + std::strerror(errno)),
-          version);
+      // A folder that could not be made explains the failure better than mkstemp's ENOENT.
+      const int err = fec ? fec.value() : errno;
+      co_await refuse(self, stream, cannot_write_beside(plan.path, target.parent_path(), err), version);
       co_return false;
     }
     const auto fail = [&](unsigned status, const std::string& why) {

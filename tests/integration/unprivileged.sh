@@ -3,12 +3,12 @@
 # (ports 67 and 69) and CAP_NET_ADMIN (ARP entries for unicast replies) as ambient
 # capabilities, the way a systemd unit starts it; the image root is read-only to it and only
 # its state folder is writable. In network namespaces (198.18.0.0/24):
-#   server s0 198.18.0.1 <-> c0 client (bootpc, tftp)
+#   server s0 198.18.0.1 <-> c0 client (bootpc, tftp); the API on the server's loopback
 here="$(cd "$(dirname "$0")" && pwd)"
 source "$here/lib.sh"
 source "$here/netns.sh"
 require_root
-for tool in setpriv bootpc tftp busybox; do
+for tool in setpriv bootpc tftp busybox curl; do
   command -v "$tool" >/dev/null || { fail "$tool is not installed (deploy/setup installs it)"; finish; exit 1; }
 done
 RUN_AS=(setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=+net_bind_service,+net_admin
@@ -35,8 +35,10 @@ link srv s0 cli c0 52:54:00:12:34:56
 in_ns srv ip addr add 198.18.0.1/24 dev s0
 in_ns cli ip route add default dev c0
 
-ip netns exec "$(ns srv)" "${RUN_AS[@]}" "$BK" --db "$STATE/bk.db" --images "$ROOT" --no-api \
-  --server-name bootkeeper >>"$WORK/server.log" 2>&1 &
+ADMIN=$("${RUN_AS[@]}" "$BK" --db "$STATE/bk.db" token create --role admin --name it-admin | tail -1)
+
+ip netns exec "$(ns srv)" "${RUN_AS[@]}" "$BK" --db "$STATE/bk.db" --images "$ROOT" \
+  --api-listen 127.0.0.1:8067 --server-name bootkeeper >>"$WORK/server.log" 2>&1 &
 SERVER=$!
 on_exit "kill $SERVER"
 wait_ready "$WORK/server.log" "$SERVER"
@@ -62,6 +64,14 @@ if "${RUN_AS[@]}" touch "$ROOT/lab/written" 2>/dev/null; then fail "the image ro
   pass "the image root is read-only to the daemon's user"; fi
 OUT="$(in_ns cli tftp 198.18.0.1 -m binary -c put "$WORK/lab.json" lab/written 2>&1)"
 expect_out "Error code 2" "  ... and a TFTP write is refused"
+# An API upload cannot write there either: a 403 that says how to allow uploads, not a 500.
+OUT="$(in_ns srv curl -sS -w '\n%{http_code}' -X PUT -H "Authorization: Bearer $ADMIN" \
+  -T "$WORK/lab.json" "http://127.0.0.1:8067/api/v1/images/1/content" 2>&1)"
+expect_out "^403$" "  ... and an API upload is refused with 403"
+expect_out "read-only to bootkeeperd.*ReadWritePaths" "  ... whose detail says how to allow uploads"
+if cmp -s "$ROOT/lab/pxelinux.0" "$WORK/fetched" && [ -z "$(find "$ROOT" -name '.*upload*')" ]; then
+  pass "  ... leaving the boot file as it was and no temporary file"; else
+  fail "the refused upload changed the image root" "$(ls -laR "$ROOT")"; fi
 
 kill "$SERVER"
 wait "$SERVER"
