@@ -93,7 +93,9 @@ Config load_config_file(const std::string& path, Config c) {
     read_list(*t, "interfaces", c.interfaces, path);
   }
   if (const auto* t = section(root, "tftp", path)) {
-    refuse_unknown(*t, {"enabled", "listen", "backend", "max_blksize", "max_windowsize", "max_transfers"},
+    refuse_unknown(*t,
+                   {"enabled", "listen", "backend", "max_blksize", "max_windowsize", "max_transfers",
+                    "max_transfers_per_client"},
                    path, "tftp.");
     read(*t, "enabled", c.tftp_enabled, path);
     read(*t, "listen", c.tftp_listen, path);
@@ -101,6 +103,7 @@ Config load_config_file(const std::string& path, Config c) {
     read(*t, "max_blksize", c.tftp_max_blksize, path);
     read(*t, "max_windowsize", c.tftp_max_windowsize, path);
     read(*t, "max_transfers", c.tftp_max_transfers, path);
+    read(*t, "max_transfers_per_client", c.tftp_max_transfers_per_client, path);
   }
   if (const auto* t = section(root, "api", path)) {
     refuse_unknown(*t, {"enabled", "listen", "tls_cert", "tls_key"}, path, "api.");

@@ -21,9 +21,10 @@ struct Config {
   bool tftp_enabled = true;
   std::string tftp_backend = "builtin";  // or "tftp-hpa": run and supervise in.tftpd instead
   std::string tftp_listen = "0.0.0.0:69";
-  int tftp_max_blksize = 1468;    // 1468: no IP fragmentation on Ethernet
-  int tftp_max_windowsize = 64;   // RFC 7440 windows of up to this many blocks
-  int tftp_max_transfers = 1000;  // more at once get an ERROR ("busy")
+  int tftp_max_blksize = 1468;             // 1468: no IP fragmentation on Ethernet
+  int tftp_max_windowsize = 64;            // RFC 7440 windows of up to this many blocks
+  int tftp_max_transfers = 1000;           // more at once get an ERROR ("busy")
+  int tftp_max_transfers_per_client = 16;  // the same for one client address; 0: no limit
   bool api_enabled = true;
   std::string api_listen = "127.0.0.1:8067";
   std::string api_tls_cert;  // PEM certificate chain; with api_tls_key, the API speaks HTTPS only

@@ -51,12 +51,14 @@ tftp::ServerOptions tftp_options(const Config& c) {
   check("max_blksize", c.tftp_max_blksize, 512, 65464);
   check("max_windowsize", c.tftp_max_windowsize, 1, 64);
   check("max_transfers", c.tftp_max_transfers, 1, 100000);
+  check("max_transfers_per_client", c.tftp_max_transfers_per_client, 0, 100000);
   (void)db::Endpoint::parse(c.tftp_listen, 69, "--tftp-listen");
   tftp::ServerOptions o;
   o.listen = c.tftp_listen;
   o.limits.max_blksize = static_cast<std::uint16_t>(c.tftp_max_blksize);
   o.limits.max_windowsize = static_cast<std::uint16_t>(c.tftp_max_windowsize);
   o.max_transfers = static_cast<std::size_t>(c.tftp_max_transfers);
+  o.max_transfers_per_client = static_cast<std::size_t>(c.tftp_max_transfers_per_client);
   return o;
 }
 

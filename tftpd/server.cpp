@@ -7,6 +7,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
@@ -213,6 +214,18 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
       refuse(from, local, ErrorCode::not_defined,
              "server busy: " + std::to_string(sessions.size()) + " transfers running, try again");
       return;
+    }
+    if (options.max_transfers_per_client > 0) {
+      const auto mine =
+          static_cast<std::size_t>(std::count_if(sessions.begin(), sessions.end(), [&](const auto& kv) {
+            return kv.second->client.sin_addr.s_addr == from.sin_addr.s_addr;
+          }));
+      if (mine >= options.max_transfers_per_client) {
+        ++counters.busy;
+        refuse(from, local, ErrorCode::not_defined,
+               "server busy: " + std::to_string(mine) + " transfers to your address running, try again");
+        return;
+      }
     }
     const auto snap = snapshots();
     auto opened = files.open(req->filename, req->mode == "netascii", *snap, address_of(from));

@@ -23,6 +23,9 @@ struct ServerOptions {
   Limits limits;
   // Transfers at once; a request over the limit gets an ERROR ("busy"), not silence.
   std::size_t max_transfers = 1000;
+  // Transfers at once from one client address (0: no limit), so that one host cannot take
+  // every slot: a booting machine fetches its files one after the other.
+  std::size_t max_transfers_per_client = 16;
 };
 
 struct ServerCounters {
@@ -31,7 +34,7 @@ struct ServerCounters {
   std::atomic<std::uint64_t> finished{0};
   std::atomic<std::uint64_t> failed{0};
   std::atomic<std::uint64_t> refused{0};    // no such file, path refused, write request, bad mode
-  std::atomic<std::uint64_t> busy{0};       // refused for the transfer limit
+  std::atomic<std::uint64_t> busy{0};       // refused for the transfer limits
   std::atomic<std::uint64_t> malformed{0};  // packets on port 69 that were not requests
   std::atomic<std::uint64_t> bytes{0};      // file bytes sent, retransmissions included
   std::atomic<std::uint64_t> retransmissions{0};

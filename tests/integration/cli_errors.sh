@@ -29,6 +29,9 @@ expect_out "bootp.lease_seconds = 5: must be 60 to 2147483647" "  ... naming the
 printf '[tftp]\nmax_blksize = 100000\n' >"$WORK/blksize.toml"
 expect_exit 1 "a tftp.max_blksize over 65464" -- "$BK" --config "$WORK/blksize.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
 expect_out "tftp.max_blksize = 100000: must be 512 to 65464" "  ... naming the range"
+printf '[tftp]\nmax_transfers_per_client = -1\n' >"$WORK/perclient.toml"
+expect_exit 1 "a negative tftp.max_transfers_per_client" -- "$BK" --config "$WORK/perclient.toml" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api
+expect_out "tftp.max_transfers_per_client = -1: must be 0 to 100000" "  ... naming the range"
 expect_exit 1 "a --tftp-listen that is not an address" -- "$BK" --db "$WORK/d.db" --images "$WORK/images" --no-bootp --no-api --tftp-listen tftp.example:69
 expect_out "--tftp-listen tftp.example:69: expected ADDRESS\[:PORT\]" "  ... saying the form it wants"
 expect_exit 1 "a second TFTP server on the same port" -- bash -c "

@@ -22,10 +22,17 @@ namespace {
 
 class Client {
  public:
-  explicit Client(std::uint16_t server_port) : port_(server_port) {
+  // `from`: the loopback address to send from (127.0.0.1 when empty).
+  explicit Client(std::uint16_t server_port, const char* from = nullptr) : port_(server_port) {
     fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
     timeval tv{0, 300'000};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (from != nullptr) {
+      sockaddr_in sa{};
+      sa.sin_family = AF_INET;
+      ::inet_pton(AF_INET, from, &sa.sin_addr);
+      ::bind(fd_, reinterpret_cast<const sockaddr*>(&sa), sizeof sa);
+    }
   }
   ~Client() { ::close(fd_); }
   Client(const Client&) = delete;
@@ -103,7 +110,7 @@ bool eventually(Pred pred) {
 
 class ServerTest : public ::testing::Test {
  protected:
-  void start(std::size_t max_transfers = 100) {
+  void start(std::size_t max_transfers = 100, std::size_t per_client = 0) {
     root_ = tmp_.path() / "root";
     fs::create_directories(root_);
     std::string big(300'000, '\0');
@@ -118,6 +125,7 @@ class ServerTest : public ::testing::Test {
     ServerOptions o;
     o.listen = "127.0.0.1:0";
     o.max_transfers = max_transfers;
+    o.max_transfers_per_client = per_client;
     server_ = std::make_unique<Server>(
         io_, o, *images_, [this] { return snap_; },
         [this](bk::db::Event e) {
@@ -214,6 +222,28 @@ TEST_F(ServerTest, OverTheLimitGetsBusyNotSilence) {
   ASSERT_TRUE(p && std::holds_alternative<Error>(*p));
   EXPECT_EQ(std::get<Error>(*p).message, "server busy: 1 transfers running, try again");
   EXPECT_EQ(counters_.busy.load(), 1U);
+}
+
+// One address cannot take every slot: its third transfer is refused while another address
+// still gets one (127.0.0.2 is loopback too).
+TEST_F(ServerTest, OneClientCannotTakeEverySlot) {
+  start(100, 2);
+  std::vector<std::unique_ptr<Client>> mine;
+  for (int i = 0; i < 2; ++i) {
+    mine.push_back(std::make_unique<Client>(server_->port()));
+    mine.back()->request(Request{Opcode::rrq, "big.bin", "octet", {}});
+    ASSERT_TRUE(mine.back()->receive());  // block 1, unacknowledged: the transfer stays open
+  }
+  Client third(server_->port());
+  third.request(Request{Opcode::rrq, "big.bin", "octet", {}});
+  const auto p = third.receive();
+  ASSERT_TRUE(p && std::holds_alternative<Error>(*p));
+  EXPECT_EQ(std::get<Error>(*p).message, "server busy: 2 transfers to your address running, try again");
+  EXPECT_EQ(counters_.busy.load(), 1U);
+  Client other(server_->port(), "127.0.0.2");
+  other.request(Request{Opcode::rrq, "big.bin", "octet", {}});
+  const auto q = other.receive();
+  ASSERT_TRUE(q && std::holds_alternative<Data>(*q)) << "another address is still served";
 }
 
 TEST_F(ServerTest, ClientThatWentAwayEndsItsTransferAtTheNextRetransmission) {
