@@ -3,8 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "db/digest.hpp"
@@ -16,6 +18,11 @@ namespace bk::db {
 namespace {
 
 namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// How long a write waits for another connection's write transaction to end, unless the caller
+// allows less (write_within).
+constexpr milliseconds kBusyTimeout{10'000};
 
 std::optional<std::string> opt_text(const std::optional<Ipv4>& a) {
   return a ? std::optional<std::string>(a->str()) : std::nullopt;
@@ -68,7 +75,7 @@ void check_path(const std::string& path) {
 }  // namespace
 
 struct Inventory::Impl {
-  std::mutex mu;  // serialises all use of `db`
+  std::timed_mutex mu;  // serialises all use of `db`
   sql::Database db;
   std::int64_t data_version = 0;
   std::uint64_t generation = 0;
@@ -287,7 +294,7 @@ Inventory::Inventory(const std::string& path) : impl_(std::make_unique<Impl>()) 
   check_path(path);
   impl_->db = sql::Database(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   auto& db = impl_->db;
-  sqlite3_busy_timeout(db.handle(), 10'000);
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(kBusyTimeout.count()));
   // The first read of the header tells a foreign file apart.
   if (sqlite3_exec(db.handle(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) !=
       SQLITE_OK) {
@@ -355,15 +362,45 @@ bool Inventory::refresh() {
 
 FieldErrors Inventory::write(const Edit& edit, bool dry_run) {
   std::lock_guard lock(impl_->mu);
+  return write_locked(edit, dry_run, kBusyTimeout);
+}
+
+FieldErrors Inventory::write_within(milliseconds wait, const Edit& edit) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock lock(impl_->mu, deadline);
+  if (!lock.owns_lock()) {
+    throw Busy(path() + ": busy: another write of this process held the inventory for over " +
+               std::to_string(wait.count()) + " ms; nothing was written");
+  }
+  const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
+  return write_locked(edit, false, std::max(left, milliseconds(0)));
+}
+
+FieldErrors Inventory::write_locked(const Edit& edit, bool dry_run, milliseconds wait) {
   auto& db = impl_->db;
-  sql::Transaction tx(db);
+  // BEGIN IMMEDIATE is the only statement that waits for another connection's writer.
+  const auto wait_for_writer = [&db](milliseconds ms) {
+    sqlite3_busy_timeout(db.handle(), static_cast<int>(ms.count()));
+  };
+  wait_for_writer(wait);
+  std::optional<sql::Transaction> tx;
+  try {
+    tx.emplace(db);
+  } catch (const DbError&) {
+    const bool busy = (sqlite3_errcode(db.handle()) & 0xFF) == SQLITE_BUSY;
+    wait_for_writer(kBusyTimeout);
+    if (!busy) throw;
+    throw Busy(path() + ": busy: another process held the inventory's write lock for over " +
+               std::to_string(wait.count()) + " ms; nothing was written");
+  }
+  wait_for_writer(kBusyTimeout);
   // Holding the write lock, pick up whatever another process committed before editing.
   reload_if_changed();
   Draft draft(*snapshot_.load(), utc_now());
   FieldErrors errors = edit(draft);
   if (!errors.empty() || dry_run || draft.touched().empty()) return errors;
   impl_->write_rows(draft);
-  tx.commit();
+  tx->commit();
   snapshot_.store(std::make_shared<const Snapshot>(std::move(draft).finish(++impl_->generation)));
   return {};
 }

@@ -1,5 +1,6 @@
 #pragma once
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -41,6 +42,16 @@ class Inventory {
   using Edit = std::function<FieldErrors(Draft&)>;
   FieldErrors write(const Edit& edit, bool dry_run = false);
 
+  // The write lock was not had within the time a caller allowed; nothing was written.
+  class Busy : public DbError {
+   public:
+    using DbError::DbError;
+  };
+  // As write(), for a caller that must not wait long (a packet path): waits at most `wait` for
+  // the write lock, behind this process's other users of the inventory and other processes'
+  // write transactions alike, then throws Busy. write() waits up to 10 s.
+  FieldErrors write_within(std::chrono::milliseconds wait, const Edit& edit);
+
   // -- logs (not part of the Snapshot) --
   void append_events(std::span<const Event> events);
   struct EventQuery {
@@ -74,6 +85,8 @@ class Inventory {
   // With the lock held and inside a transaction: publishes a fresh Snapshot when another
   // connection has written since the last one (PRAGMA data_version).
   bool reload_if_changed();
+  // With the lock held: write(), waiting at most `wait` for the write transaction.
+  FieldErrors write_locked(const Edit& edit, bool dry_run, std::chrono::milliseconds wait);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -155,11 +155,11 @@ std::string_view to_string(DhcpType t) {
 
 std::string_view to_string(Drop d) {
   static constexpr std::array kNames{
-      "none",          "malformed",    "not_request",    "not_ethernet",
-      "too_many_hops", "other_server", "unknown_client", "pool_exhausted",
-      "disabled",      "unknown_file", "rate_limited",   "other_interface",
-      "wrong_segment", "dhcp_release", "dhcp_unknown",   "no_boot_file_for_arch",
-      "internal_error"};
+      "none",           "malformed",     "not_request",    "not_ethernet",
+      "too_many_hops",  "other_server",  "unknown_client", "pool_exhausted",
+      "disabled",       "unknown_file",  "rate_limited",   "other_interface",
+      "wrong_segment",  "dhcp_release",  "dhcp_unknown",   "no_boot_file_for_arch",
+      "internal_error", "inventory_busy"};
   static_assert(kNames.size() == static_cast<std::size_t>(Drop::count_), "every Drop needs a name");
   return kNames[static_cast<std::size_t>(d)];
 }

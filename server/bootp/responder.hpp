@@ -34,6 +34,7 @@ enum class Drop : std::uint8_t {
   dhcp_unknown,           // a DHCP message type a server does not answer
   no_boot_file_for_arch,  // its image has no boot file for the architecture in option 93
   internal_error,         // handling threw (logged); the server went on
+  inventory_busy,         // a pool binding could not have the write lock at once; the client asks again
   count_,
 };
 std::string_view to_string(Drop d);

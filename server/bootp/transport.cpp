@@ -34,6 +34,14 @@ namespace bk::bootp {
 namespace {
 
 constexpr std::size_t kBatch = 64;
+// A pool binding writes the inventory on this thread, so every other client's reply waits for
+// it: it waits at most this long for the write lock (held by an import in another process, or
+// by the event writer waiting for one), then the request is dropped as inventory_busy and the
+// client asks again.
+constexpr std::chrono::milliseconds kPoolWriteWait{200};
+// After such a refusal pool bindings are refused at once for a while, so that clients asking in
+// a loop cannot make the others wait kPoolWriteWait on every request.
+constexpr double kPoolBusyPause = 1.0;
 constexpr std::size_t kBufferSize = 2048;  // larger datagrams arrive truncated and are dropped
 // Aligned for cmsghdr (UBSan caught plain char arrays at odd addresses).
 using ControlBuffer = PktinfoControl;
@@ -94,6 +102,10 @@ struct Transport::Impl {
   SeenRecently reply_events{5.0};
   std::set<int> allowed_interfaces;
   bool arp_permitted = true;
+  // Pool bindings are refused without waiting until then; the count since the last that
+  // succeeded.
+  double pool_busy_until = 0;
+  std::uint64_t pool_busy_refusals = 0;
 
   // Receive side.
   std::array<std::array<std::uint8_t, kBufferSize>, kBatch> rx{};
@@ -121,6 +133,7 @@ struct Transport::Impl {
   void handle(std::size_t i, std::shared_ptr<const db::Snapshot>& snap);
   void carry_out(const Decision& d, const Packet& request, const Arrival& arrival,
                  std::shared_ptr<const db::Snapshot>& snap);
+  void refuse_pool_busy(const Packet& request, const std::string& why);
   void queue(const Packet& reply, const Route& route);
   bool add_arp_entry(const Route& route, const Packet& reply);
   void coalesce(std::size_t from);
@@ -262,14 +275,29 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
       return;
     }
     case Decision::Kind::bind_pool: {
+      if (db::monotonic_seconds() < pool_busy_until) {
+        refuse_pool_busy(request, "the inventory was busy a moment ago");
+        return;
+      }
       std::optional<db::Machine> bound;
       try {
-        inventory.write([&](db::Draft& draft) {
+        inventory.write_within(kPoolWriteWait, [&](db::Draft& draft) {
           bound = draft.bind_pool(request.mac(), d.subnet_id);
           return db::FieldErrors{};
         });
+      } catch (const db::Inventory::Busy& e) {
+        pool_busy_until = db::monotonic_seconds() + kPoolBusyPause;
+        refuse_pool_busy(request, e.what());
+        return;
       } catch (const std::exception& e) {
+        counters.drop(Drop::internal_error);
         spdlog::warn("pool binding for {} failed: {}", request.mac().str(), e.what());
+        return;
+      }
+      if (pool_busy_refusals > 0) {
+        spdlog::info("pool bindings go through again; {} requests were refused while the inventory was busy",
+                     pool_busy_refusals);
+        pool_busy_refusals = 0;
       }
       if (!bound) {
         counters.drop(Drop::pool_exhausted);
@@ -309,6 +337,19 @@ void Transport::Impl::carry_out(const Decision& d, const Packet& request, const 
         event("bootp.refused", request, db::EventDetail().add("note", d.note));
       return;
   }
+}
+
+void Transport::Impl::refuse_pool_busy(const Packet& request, const std::string& why) {
+  counters.drop(Drop::inventory_busy);
+  if (pool_busy_refusals++ == 0) {
+    spdlog::warn(
+        "pool binding for {} refused: {}; while the inventory stays busy pool bindings are refused "
+        "(dropped as inventory_busy) and clients ask again",
+        request.mac().str(), why);
+  }
+  event("bootp.refused", request,
+        db::EventDetail().add("note",
+                              "the inventory is busy (another writer holds it); the client will ask again"));
 }
 
 void Transport::Impl::event(const char* kind, const Packet& request, db::EventDetail detail,

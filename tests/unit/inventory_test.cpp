@@ -350,3 +350,94 @@ TEST(Inventory, ADeletedNameCanBeTakenInTheSameWrite) {
       Inventory(dir.file("bk.db")).snapshot()->machine_by_mac(*Mac::parse("52:54:00:12:34:57"))->hostname,
       "reborn");
 }
+
+namespace {
+
+// Holds the write transaction of `inv` (an edit that waits) on a thread of its own until released.
+class WriteHolder {
+ public:
+  explicit WriteHolder(Inventory& inv)
+      : thread_([this, &inv] {
+          inv.write([this](Draft&) {
+            held_ = true;
+            while (!release_)
+              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            return FieldErrors{};
+          });
+        }) {
+    while (!held_)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  WriteHolder(const WriteHolder&) = delete;
+  WriteHolder& operator=(const WriteHolder&) = delete;
+  ~WriteHolder() {
+    release_ = true;
+    thread_.join();
+  }
+  void release_in(std::chrono::milliseconds ms) {
+    releaser_ = std::jthread([this, ms] {
+      std::this_thread::sleep_for(ms);
+      release_ = true;
+    });
+  }
+
+ private:
+  std::atomic<bool> held_{false};
+  std::atomic<bool> release_{false};
+  std::thread thread_;
+  std::jthread releaser_;
+};
+
+FieldErrors add_machine(Draft& d, const char* mac, const char* ip) {
+  Machine m;
+  m.mac = *Mac::parse(mac);
+  m.hostname = "m" + std::string(mac).substr(15);
+  m.ip = *Ipv4::parse(ip);
+  return d.put_machine(m);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+// A packet path that writes (a pool binding) gives up after the time it allows, whether another
+// process or another thread of its own holds the write lock, and writes nothing; plain writes
+// still wait the full busy timeout afterwards.
+TEST(Inventory, WriteWithinGivesUpWhenTheWriteLockIsHeld) {
+  bk::test::TempDir dir;
+  Inventory daemon(dir.file("bk.db"));
+  import_lab(daemon);
+  Inventory other_process(dir.file("bk.db"));
+  const auto write_within = [&](const char* mac, const char* ip) {
+    return daemon.write_within(std::chrono::milliseconds(150),
+                               [&](Draft& d) { return add_machine(d, mac, ip); });
+  };
+  {
+    WriteHolder held(other_process);
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_THROW(write_within("52:54:00:00:00:a1", "198.18.0.61"), Inventory::Busy);
+    EXPECT_GE(seconds_since(t0), 0.14);
+    EXPECT_LT(seconds_since(t0), 1.0);
+    // write() waits up to 10 s as before: the short wait did not stay on the connection.
+    held.release_in(std::chrono::milliseconds(400));
+    const auto t1 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(
+        daemon.write([](Draft& d) { return add_machine(d, "52:54:00:00:00:a2", "198.18.0.62"); }).empty());
+    EXPECT_GE(seconds_since(t1), 0.3);
+  }
+  {
+    WriteHolder held(daemon);  // the event writer of the same process, say
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_THROW(write_within("52:54:00:00:00:a3", "198.18.0.63"), Inventory::Busy);
+    EXPECT_LT(seconds_since(t0), 1.0);
+  }
+  EXPECT_TRUE(write_within("52:54:00:00:00:a4", "198.18.0.64").empty());
+  EXPECT_TRUE(other_process.refresh());
+  const auto snap = other_process.snapshot();
+  EXPECT_EQ(snap->machine_by_mac(*Mac::parse("52:54:00:00:00:a1")), nullptr);
+  EXPECT_NE(snap->machine_by_mac(*Mac::parse("52:54:00:00:00:a2")), nullptr);
+  EXPECT_EQ(snap->machine_by_mac(*Mac::parse("52:54:00:00:00:a3")), nullptr);
+  EXPECT_NE(snap->machine_by_mac(*Mac::parse("52:54:00:00:00:a4")), nullptr);
+}
