@@ -13,6 +13,46 @@
 #include <spdlog/spdlog.h>
 
 namespace bk::server {
+namespace {
+
+// Why events go unwritten, in the log: the reason at the first loss, then at most every 10 s the
+// number lost meanwhile, and a line when writes succeed again. A warning per failed batch would
+// flood the log of a disk that is already full; bootkeeper_events_lost_total has the counts.
+class LossLog {
+ public:
+  // `n` events (or sightings) were lost; `reason` says what failed.
+  void lost(std::uint64_t n, const std::string& reason) {
+    since_warned_ += n;
+    since_ok_ += n;
+    const double now = db::monotonic_seconds();
+    if (failing_ && now - warned_at_ < 10.0) return;
+    if (!failing_) {
+      spdlog::warn(
+          "event log: {} ({} lost); further losses are logged every 10 s until a write succeeds, and "
+          "counted in bootkeeper_events_lost_total",
+          reason, since_warned_);
+    } else {
+      spdlog::warn("event log: {} lost in the last {:.0f} s: {}", since_warned_, now - warned_at_, reason);
+    }
+    failing_ = true;
+    warned_at_ = now;
+    since_warned_ = 0;
+  }
+  void written() {
+    if (!failing_) return;
+    spdlog::info("event log: written again; {} events lost in all meanwhile", since_ok_);
+    failing_ = false;
+    since_warned_ = since_ok_ = 0;
+  }
+
+ private:
+  bool failing_ = false;
+  double warned_at_ = 0;
+  std::uint64_t since_warned_ = 0;
+  std::uint64_t since_ok_ = 0;
+};
+
+}  // namespace
 
 EventBus::EventBus(db::Inventory& inventory, std::size_t capacity)
     : inventory_(inventory), capacity_(capacity), worker_([this] { run(); }) {}
@@ -32,6 +72,7 @@ void EventBus::publish(db::Event e) {
     std::lock_guard lock(mu_);
     if (events_.size() >= capacity_) {
       ++lost_;
+      ++overflowed_;
       return;
     }
     events_.push_back(std::move(e));
@@ -46,6 +87,7 @@ void EventBus::sighted(db::Discovered d) {
     std::lock_guard lock(mu_);
     if (sightings_.size() >= capacity_) {  // a flood of strangers: keep the first ones
       ++lost_;
+      ++overflowed_;
       return;
     }
     sightings_.push_back(std::move(d));
@@ -74,6 +116,8 @@ void EventBus::run() {
   std::vector<db::Discovered> sightings;
   std::map<db::Mac, std::string> seen;  // machines answered since last_seen was last written
   double seen_written_at = 0;
+  LossLog loss_log;
+  std::uint64_t overflows_logged = 0;
   const auto write_seen = [&] {
     if (seen.empty()) return;
     try {
@@ -82,8 +126,10 @@ void EventBus::run() {
           d.touch_machine(mac, at);
         return db::FieldErrors{};
       });
+      loss_log.written();
     } catch (const std::exception& e) {
-      spdlog::warn("last-seen times of {} machines not recorded: {}", seen.size(), e.what());
+      loss_log.lost(
+          0, "last-seen times of " + std::to_string(seen.size()) + " machines not recorded: " + e.what());
     }
     seen.clear();
     seen_written_at = db::monotonic_seconds();
@@ -106,19 +152,27 @@ void EventBus::run() {
       try {
         inventory_.append_events(chunk);
         written_ += chunk.size();
+        loss_log.written();
       } catch (const std::exception& e) {
         lost_ += chunk.size();
-        spdlog::warn("{} events lost: {}", chunk.size(), e.what());
+        loss_log.lost(chunk.size(), std::string("events not written: ") + e.what());
       }
     }
     for (std::size_t i = 0; i < sightings.size(); i += kChunk) {
       const auto chunk = std::span(sightings).subspan(i, std::min(kChunk, sightings.size() - i));
       try {
         inventory_.record_discovered(chunk);
+        loss_log.written();
       } catch (const std::exception& e) {
         lost_ += chunk.size();
-        spdlog::warn("{} sightings of unknown MACs not recorded: {}", chunk.size(), e.what());
+        loss_log.lost(chunk.size(), std::string("sightings of unknown MACs not recorded: ") + e.what());
       }
+    }
+    if (const auto overflowed = overflowed_.load(); overflowed != overflows_logged) {
+      loss_log.lost(overflowed - overflows_logged,
+                    "the queue of " + std::to_string(capacity_) +
+                        " events was full (the inventory takes them slower than they come)");
+      overflows_logged = overflowed;
     }
     for (const auto& e : events) {
       for (const auto& l : listeners)

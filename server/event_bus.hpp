@@ -1,8 +1,9 @@
 #pragma once
 // Where every service reports what happened. Publishing never blocks a packet path: events go
 // into a bounded queue that a worker thread writes to the events table in batches (with the
-// sightings of unknown MACs); when the queue is full or the database refuses, the event is
-// counted as lost and the service goes on.
+// sightings of unknown MACs); when the queue is full or the database refuses (locked beyond the
+// busy timeout, disk full), the event is counted as lost, the log says why (at most every 10 s),
+// and the service goes on.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -51,6 +52,7 @@ class EventBus {
   bool stop_ = false;
   std::atomic<std::uint64_t> written_{0};
   std::atomic<std::uint64_t> lost_{0};
+  std::atomic<std::uint64_t> overflowed_{0};  // the part of lost_ that never reached the queue
   std::thread worker_;
 };
 
