@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "server/bootp/packet.hpp"
+#include "tests/tools/datagram_batch.hpp"
 
 using namespace bk::bootp;
 using Clock = std::chrono::steady_clock;
@@ -109,18 +110,16 @@ int main(int argc, char** argv) {
   std::vector<Slot> slots(args.window);
   std::mt19937_64 rng(7);
   std::uint32_t next_xid = 1;
-  constexpr std::size_t kBatch = 64;
-  std::vector<std::vector<std::uint8_t>> out(kBatch, tmpl);
-  std::array<mmsghdr, kBatch> smsg{};
-  std::array<iovec, kBatch> siov{};
-  std::size_t pending = 0;
+  bk::tools::SendBatch<> tx;
+  bk::tools::ReceiveBatch<> rx;
+  std::vector<std::vector<std::uint8_t>> out(tx.capacity, tmpl);
 
   const auto queue = [&](std::size_t slot) {
     Slot& s = slots[slot];
     s.xid = next_xid++ * static_cast<std::uint32_t>(args.window) + static_cast<std::uint32_t>(slot);
     s.sent = Clock::now();
     s.busy = true;
-    auto& b = out[pending];
+    auto& b = out[tx.size()];
     b[4] = static_cast<std::uint8_t>(s.xid >> 24);
     b[5] = static_cast<std::uint8_t>(s.xid >> 16);
     b[6] = static_cast<std::uint8_t>(s.xid >> 8);
@@ -128,39 +127,9 @@ int main(int argc, char** argv) {
     const std::uint64_t mac = 0x525400000000ull + rng() % args.macs;
     for (int i = 0; i < 6; ++i)
       b[28 + i] = static_cast<std::uint8_t>(mac >> (8 * (5 - i)));
-    siov[pending] = {b.data(), b.size()};
-    smsg[pending].msg_hdr = {};
-    smsg[pending].msg_hdr.msg_name = &to;
-    smsg[pending].msg_hdr.msg_namelen = sizeof to;
-    smsg[pending].msg_hdr.msg_iov = &siov[pending];
-    smsg[pending].msg_hdr.msg_iovlen = 1;
-    ++pending;
+    tx.add(b, to);
+    if (tx.full()) tx.flush(fd);
   };
-  std::uint64_t send_failures = 0;
-  const auto flush = [&] {
-    std::size_t done = 0;
-    while (done < pending) {
-      const int n = ::sendmmsg(fd, smsg.data() + done, static_cast<unsigned>(pending - done), 0);
-      if (n <= 0) {
-        if (errno == EAGAIN || errno == ENOBUFS) {
-          pollfd p{fd, POLLOUT, 0};
-          ::poll(&p, 1, 10);
-          continue;
-        }
-        ++send_failures;
-        ++done;
-        continue;
-      }
-      done += static_cast<std::size_t>(n);
-    }
-    pending = 0;
-  };
-
-  std::array<std::array<std::uint8_t, 1500>, kBatch> rbuf{};
-  std::array<iovec, kBatch> riov{};
-  std::array<mmsghdr, kBatch> rmsg{};
-  for (std::size_t i = 0; i < kBatch; ++i)
-    riov[i] = {rbuf[i].data(), rbuf[i].size()};
 
   std::vector<std::uint32_t> latency_us;
   latency_us.reserve(4'000'000);
@@ -168,27 +137,20 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   const auto end =
       start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(args.seconds));
-  for (std::size_t s = 0; s < slots.size(); ++s) {
+  for (std::size_t s = 0; s < slots.size(); ++s)
     queue(s);
-    if (pending == kBatch) flush();
-  }
-  flush();
+  tx.flush(fd);
   auto last_sweep = Clock::now();
   while (Clock::now() < end) {
     pollfd p{fd, POLLIN, 0};
     ::poll(&p, 1, 20);
     for (;;) {
-      for (std::size_t i = 0; i < kBatch; ++i) {
-        rmsg[i].msg_hdr = {};
-        rmsg[i].msg_hdr.msg_iov = &riov[i];
-        rmsg[i].msg_hdr.msg_iovlen = 1;
-      }
-      const int n = ::recvmmsg(fd, rmsg.data(), kBatch, MSG_DONTWAIT, nullptr);
-      if (n <= 0) break;
+      const std::size_t n = rx.receive(fd);
+      if (n == 0) break;
       const auto now = Clock::now();
-      for (int i = 0; i < n; ++i) {
-        const auto* b = rbuf[static_cast<std::size_t>(i)].data();
-        if (rmsg[static_cast<std::size_t>(i)].msg_len < kHeaderSize || b[0] != kBootReply) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto b = rx[i];
+        if (b.size() < kHeaderSize || b[0] != kBootReply) {
           ++strays;
           continue;
         }
@@ -204,13 +166,10 @@ int main(int argc, char** argv) {
         ++replies;
         latency_us.push_back(static_cast<std::uint32_t>(
             std::chrono::duration_cast<std::chrono::microseconds>(now - s.sent).count()));
-        if (now < end) {
-          queue(slot);
-          if (pending == kBatch) flush();
-        }
+        if (now < end) queue(slot);
       }
-      flush();
-      if (static_cast<std::size_t>(n) < kBatch) break;
+      tx.flush(fd);
+      if (n < rx.capacity) break;
     }
     // Requests unanswered for 200 ms are lost (a server under overload drops some); send anew.
     const auto now = Clock::now();
@@ -220,10 +179,9 @@ int main(int argc, char** argv) {
         if (slots[s].busy && now - slots[s].sent > std::chrono::milliseconds(200)) {
           ++lost;
           queue(s);
-          if (pending == kBatch) flush();
         }
       }
-      flush();
+      tx.flush(fd);
     }
   }
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

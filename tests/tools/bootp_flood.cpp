@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "server/bootp/packet.hpp"
+#include "tests/tools/datagram_batch.hpp"
 
 using namespace bk::bootp;
 using Clock = std::chrono::steady_clock;
@@ -195,49 +196,39 @@ int main(int argc, char** argv) {
     }
   }
 
-  constexpr std::size_t kBatch = 64;
-  std::vector<std::vector<std::uint8_t>> out(kBatch, tmpl);
-  std::array<iovec, kBatch> iov{};
-  std::array<mmsghdr, kBatch> msgs{};
-  std::array<std::array<std::uint8_t, 1500>, kBatch> rbuf{};
-  std::array<iovec, kBatch> riov{};
-  std::array<mmsghdr, kBatch> rmsgs{};
-  for (std::size_t i = 0; i < kBatch; ++i)
-    riov[i] = {rbuf[i].data(), rbuf[i].size()};
+  bk::tools::SendBatch<> tx;
+  bk::tools::ReceiveBatch<> rx;
+  std::vector<std::vector<std::uint8_t>> out(tx.capacity, tmpl);
 
   std::uint64_t replies = 0, strays = 0;
   const auto receive = [&] {
     for (;;) {
-      for (std::size_t i = 0; i < kBatch; ++i) {
-        rmsgs[i].msg_hdr = {};
-        rmsgs[i].msg_hdr.msg_iov = &riov[i];
-        rmsgs[i].msg_hdr.msg_iovlen = 1;
-      }
-      const int n = ::recvmmsg(fd, rmsgs.data(), kBatch, MSG_DONTWAIT, nullptr);
-      if (n <= 0) return;
-      for (int i = 0; i < n; ++i) {
-        const auto& b = rbuf[static_cast<std::size_t>(i)];
+      const std::size_t n = rx.receive(fd);
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto b = rx[i];
         std::uint64_t mac = 0;
-        for (std::size_t k = 0; k < 6; ++k)
-          mac = (mac << 8) | b[kChaddr + k];
-        if (rmsgs[static_cast<std::size_t>(i)].msg_len >= kHeaderSize && b[0] == kBootReply &&
-            mac >= args.mac_base && mac < args.mac_base + args.macs) {
+        if (b.size() >= kHeaderSize) {
+          for (std::size_t k = 0; k < 6; ++k)
+            mac = (mac << 8) | b[kChaddr + k];
+        }
+        if (b.size() >= kHeaderSize && b[0] == kBootReply && mac >= args.mac_base &&
+            mac < args.mac_base + args.macs) {
           ++replies;
         } else {
           ++strays;
         }
       }
-      if (static_cast<std::size_t>(n) < kBatch) return;
+      if (n < rx.capacity) return;
     }
   };
 
   const std::uint64_t total = std::uint64_t{args.macs} * args.rounds;
-  std::uint64_t sent = 0, send_waits = 0, send_errors = 0;
+  std::uint64_t sent = 0;
   std::uint32_t xid = 0x464c4f00;  // "FLO" + counter
   const auto start = Clock::now();
   while (sent < total) {
     // At a given rate: send what is due by now, at most a batch.
-    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(kBatch, total - sent));
+    std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(tx.capacity, total - sent));
     if (args.rate > 0) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const auto due = static_cast<std::uint64_t>(elapsed * args.rate) + 1;
@@ -259,30 +250,9 @@ int main(int argc, char** argv) {
         b[kChaddr + k] = static_cast<std::uint8_t>(mac >> (8 * (5 - k)));
         if (guid_at != 0) b[guid_at + k] = b[kChaddr + k];
       }
-      iov[i] = {b.data(), b.size()};
-      msgs[i].msg_hdr = {};
-      msgs[i].msg_hdr.msg_name = &to;
-      msgs[i].msg_hdr.msg_namelen = sizeof to;
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
+      tx.add(b, to);
     }
-    std::size_t done = 0;
-    while (done < n) {
-      const int k = ::sendmmsg(fd, msgs.data() + done, static_cast<unsigned>(n - done), 0);
-      if (k > 0) {
-        done += static_cast<std::size_t>(k);
-        continue;
-      }
-      if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
-        // The device queue is full: wait for room rather than count a loss we caused.
-        ++send_waits;
-        pollfd p{fd, POLLOUT, 0};
-        ::poll(&p, 1, 5);
-        continue;
-      }
-      ++send_errors;
-      ++done;
-    }
+    tx.flush(fd);
     sent += n;
     receive();
   }
@@ -300,11 +270,11 @@ int main(int argc, char** argv) {
       "%llu other datagrams, %llu send errors, %llu waits for the device\n",
       static_cast<unsigned long long>(sent), args.dhcp ? "DHCPDISCOVERs" : "BOOTREQUESTs", args.macs,
       args.rounds, elapsed, rate, static_cast<unsigned long long>(replies),
-      static_cast<unsigned long long>(strays), static_cast<unsigned long long>(send_errors),
-      static_cast<unsigned long long>(send_waits));
+      static_cast<unsigned long long>(strays), static_cast<unsigned long long>(tx.failures),
+      static_cast<unsigned long long>(tx.waits));
   std::printf("RESULT sent=%llu seconds=%.3f rate=%.0f replies=%llu send_errors=%llu\n",
               static_cast<unsigned long long>(sent), elapsed, rate, static_cast<unsigned long long>(replies),
-              static_cast<unsigned long long>(send_errors));
+              static_cast<unsigned long long>(tx.failures));
   ::close(fd);
-  return send_errors == 0 ? 0 : 1;
+  return tx.failures == 0 ? 0 : 1;
 }
