@@ -20,10 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using std::chrono::milliseconds;
 
-// How long a write waits for another connection's write transaction to end, unless the caller
-// allows less (write_within).
-constexpr milliseconds kBusyTimeout{10'000};
-
 std::optional<std::string> opt_text(const std::optional<Ipv4>& a) {
   return a ? std::optional<std::string>(a->str()) : std::nullopt;
 }
@@ -82,7 +78,37 @@ struct Inventory::Impl {
 
   Snapshot load();
   void write_rows(const Draft& d);
+  // Takes `mu` and begins a write transaction in `tx`, waiting at most `wait` in all: for this
+  // process's other users of the inventory, then for another connection's write transaction
+  // (BEGIN IMMEDIATE is the only statement that waits for it). Throws Busy, naming `path`, when
+  // either takes longer; nothing is then held.
+  std::unique_lock<std::timed_mutex> begin_write(std::optional<sql::Transaction>& tx, milliseconds wait,
+                                                 const std::string& path);
 };
+
+std::unique_lock<std::timed_mutex> Inventory::Impl::begin_write(std::optional<sql::Transaction>& tx,
+                                                                milliseconds wait, const std::string& path) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  std::unique_lock lock(mu, deadline);
+  if (!lock.owns_lock()) {
+    throw Busy(path + ": busy: another write of this process held the inventory for over " +
+               std::to_string(wait.count()) + " ms; nothing was written");
+  }
+  const auto left =
+      std::max(std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now()), milliseconds(0));
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(left.count()));
+  try {
+    tx.emplace(db);
+  } catch (const DbError&) {
+    const bool busy = (sqlite3_errcode(db.handle()) & 0xFF) == SQLITE_BUSY;
+    sqlite3_busy_timeout(db.handle(), static_cast<int>(kWriteWait.count()));
+    if (!busy) throw;
+    throw Busy(path + ": busy: another process held the inventory's write lock for over " +
+               std::to_string(wait.count()) + " ms; nothing was written");
+  }
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(kWriteWait.count()));
+  return lock;
+}
 
 Snapshot Inventory::Impl::load() {
   SnapshotLoader loader;
@@ -294,7 +320,7 @@ Inventory::Inventory(const std::string& path) : impl_(std::make_unique<Impl>()) 
   check_path(path);
   impl_->db = sql::Database(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX);
   auto& db = impl_->db;
-  sqlite3_busy_timeout(db.handle(), static_cast<int>(kBusyTimeout.count()));
+  sqlite3_busy_timeout(db.handle(), static_cast<int>(kWriteWait.count()));
   // The first read of the header tells a foreign file apart.
   if (sqlite3_exec(db.handle(), "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) !=
       SQLITE_OK) {
@@ -361,39 +387,17 @@ bool Inventory::refresh() {
 }
 
 FieldErrors Inventory::write(const Edit& edit, bool dry_run) {
-  std::lock_guard lock(impl_->mu);
-  return write_locked(edit, dry_run, kBusyTimeout);
+  return write_waiting(edit, dry_run, kWriteWait);
 }
 
 FieldErrors Inventory::write_within(milliseconds wait, const Edit& edit) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  std::unique_lock lock(impl_->mu, deadline);
-  if (!lock.owns_lock()) {
-    throw Busy(path() + ": busy: another write of this process held the inventory for over " +
-               std::to_string(wait.count()) + " ms; nothing was written");
-  }
-  const auto left = std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now());
-  return write_locked(edit, false, std::max(left, milliseconds(0)));
+  return write_waiting(edit, false, wait);
 }
 
-FieldErrors Inventory::write_locked(const Edit& edit, bool dry_run, milliseconds wait) {
-  auto& db = impl_->db;
-  // BEGIN IMMEDIATE is the only statement that waits for another connection's writer.
-  const auto wait_for_writer = [&db](milliseconds ms) {
-    sqlite3_busy_timeout(db.handle(), static_cast<int>(ms.count()));
-  };
-  wait_for_writer(wait);
+FieldErrors Inventory::write_waiting(const Edit& edit, bool dry_run, milliseconds wait) {
+  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
   std::optional<sql::Transaction> tx;
-  try {
-    tx.emplace(db);
-  } catch (const DbError&) {
-    const bool busy = (sqlite3_errcode(db.handle()) & 0xFF) == SQLITE_BUSY;
-    wait_for_writer(kBusyTimeout);
-    if (!busy) throw;
-    throw Busy(path() + ": busy: another process held the inventory's write lock for over " +
-               std::to_string(wait.count()) + " ms; nothing was written");
-  }
-  wait_for_writer(kBusyTimeout);
+  lock = impl_->begin_write(tx, wait, path());
   // Holding the write lock, pick up whatever another process committed before editing.
   reload_if_changed();
   Draft draft(*snapshot_.load(), utc_now());
@@ -405,10 +409,11 @@ FieldErrors Inventory::write_locked(const Edit& edit, bool dry_run, milliseconds
   return {};
 }
 
-void Inventory::append_events(std::span<const Event> events) {
+void Inventory::append_events(std::span<const Event> events, milliseconds wait) {
   if (events.empty()) return;
-  std::lock_guard lock(impl_->mu);
-  sql::Transaction tx(impl_->db);
+  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
+  std::optional<sql::Transaction> tx;
+  lock = impl_->begin_write(tx, wait, path());
   sql::Statement st(impl_->db, "INSERT INTO events (at, kind, mac, ip, detail) VALUES (?1,?2,?3,?4,?5)");
   for (const Event& e : events) {
     st.bind(1, e.at.empty() ? utc_now() : e.at)
@@ -419,7 +424,7 @@ void Inventory::append_events(std::span<const Event> events) {
     st.run();
     st.reset();
   }
-  tx.commit();
+  tx->commit();
 }
 
 std::vector<Event> Inventory::events(const EventQuery& q) const {
@@ -451,10 +456,11 @@ std::size_t Inventory::prune_events(const std::string& older_than) {
   return static_cast<std::size_t>(sqlite3_changes(impl_->db.handle()));
 }
 
-void Inventory::record_discovered(std::span<const Discovered> sightings) {
+void Inventory::record_discovered(std::span<const Discovered> sightings, milliseconds wait) {
   if (sightings.empty()) return;
-  std::lock_guard lock(impl_->mu);
-  sql::Transaction tx(impl_->db);
+  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
+  std::optional<sql::Transaction> tx;
+  lock = impl_->begin_write(tx, wait, path());
   sql::Statement st(impl_->db,
                     "INSERT INTO discovered (mac, first_seen, last_seen, count, relay, vendor_class, "
                     "client_arch, hostname) "
@@ -474,7 +480,7 @@ void Inventory::record_discovered(std::span<const Discovered> sightings) {
     st.run();
     st.reset();
   }
-  tx.commit();
+  tx->commit();
 }
 
 std::vector<Discovered> Inventory::discovered() const {

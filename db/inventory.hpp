@@ -47,13 +47,16 @@ class Inventory {
    public:
     using DbError::DbError;
   };
+  // How long a write waits for the write lock unless its caller allows less.
+  static constexpr std::chrono::milliseconds kWriteWait{10'000};
   // As write(), for a caller that must not wait long (a packet path): waits at most `wait` for
   // the write lock, behind this process's other users of the inventory and other processes'
-  // write transactions alike, then throws Busy. write() waits up to 10 s.
+  // write transactions alike, then throws Busy.
   FieldErrors write_within(std::chrono::milliseconds wait, const Edit& edit);
 
   // -- logs (not part of the Snapshot) --
-  void append_events(std::span<const Event> events);
+  // Both writers below wait at most `wait` for the write lock, then throw Busy.
+  void append_events(std::span<const Event> events, std::chrono::milliseconds wait = kWriteWait);
   struct EventQuery {
     std::optional<Mac> mac;
     std::string since;  // ISO 8601; events strictly after it
@@ -63,7 +66,7 @@ class Inventory {
   std::size_t prune_events(const std::string& older_than);
   // Adds sightings of unregistered MACs (count + 1 each, last seen, what it said), in one
   // transaction.
-  void record_discovered(std::span<const Discovered> sightings);
+  void record_discovered(std::span<const Discovered> sightings, std::chrono::milliseconds wait = kWriteWait);
   std::vector<Discovered> discovered() const;
 
   // -- API tokens: only a SHA-256 of each token is stored --
@@ -85,8 +88,8 @@ class Inventory {
   // With the lock held and inside a transaction: publishes a fresh Snapshot when another
   // connection has written since the last one (PRAGMA data_version).
   bool reload_if_changed();
-  // With the lock held: write(), waiting at most `wait` for the write transaction.
-  FieldErrors write_locked(const Edit& edit, bool dry_run, std::chrono::milliseconds wait);
+  // write() and write_within(): `wait` bounds the wait for the lock.
+  FieldErrors write_waiting(const Edit& edit, bool dry_run, std::chrono::milliseconds wait);
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <span>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -118,13 +119,33 @@ void EventBus::run() {
   double seen_written_at = 0;
   LossLog loss_log;
   std::uint64_t overflows_logged = 0;
+  // Another process's write transaction (an import, say) is waited out in short tries with the
+  // inventory free in between, so that the API and pool bindings are not held up behind this
+  // thread; after Inventory::kWriteWait in all the write fails (and is counted as lost).
+  const auto patiently = [](const auto& write) {
+    const auto give_up = std::chrono::steady_clock::now() + db::Inventory::kWriteWait;
+    for (;;) {
+      try {
+        write(std::chrono::milliseconds(100));
+        return;
+      } catch (const db::Inventory::Busy&) {
+        if (std::chrono::steady_clock::now() >= give_up) {
+          throw db::Inventory::Busy("the inventory stayed locked by another writer for " +
+                                    std::to_string(db::Inventory::kWriteWait.count() / 1000) + " s");
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    }
+  };
   const auto write_seen = [&] {
     if (seen.empty()) return;
     try {
-      inventory_.write([&seen](db::Draft& d) {
-        for (const auto& [mac, at] : seen)
-          d.touch_machine(mac, at);
-        return db::FieldErrors{};
+      patiently([&seen, this](std::chrono::milliseconds wait) {
+        inventory_.write_within(wait, [&seen](db::Draft& d) {
+          for (const auto& [mac, at] : seen)
+            d.touch_machine(mac, at);
+          return db::FieldErrors{};
+        });
       });
       loss_log.written();
     } catch (const std::exception& e) {
@@ -150,7 +171,7 @@ void EventBus::run() {
     for (std::size_t i = 0; i < events.size(); i += kChunk) {
       const auto chunk = std::span(events).subspan(i, std::min(kChunk, events.size() - i));
       try {
-        inventory_.append_events(chunk);
+        patiently([&](std::chrono::milliseconds wait) { inventory_.append_events(chunk, wait); });
         written_ += chunk.size();
         loss_log.written();
       } catch (const std::exception& e) {
@@ -161,7 +182,7 @@ void EventBus::run() {
     for (std::size_t i = 0; i < sightings.size(); i += kChunk) {
       const auto chunk = std::span(sightings).subspan(i, std::min(kChunk, sightings.size() - i));
       try {
-        inventory_.record_discovered(chunk);
+        patiently([&](std::chrono::milliseconds wait) { inventory_.record_discovered(chunk, wait); });
         loss_log.written();
       } catch (const std::exception& e) {
         lost_ += chunk.size();

@@ -389,6 +389,16 @@ while [ $(($(ms_now) - LOCK_T0)) -lt $((HOLD_S * 1000 - 2500)) ]; do
   [ "$ip" = 198.18.0.50 ] || MISSED=$((MISSED + 1))
   sleep 0.3
 done
+# The API as well: its token lookup reads the inventory, which the event writer must not keep
+# to itself while it waits for the lock (WAL readers do not wait for a writer).
+API_MS=()
+for _ in 1 2 3; do
+  t0=$(ms_now)
+  api "/api/v1/machines?limit=1"
+  API_MS+=("$(($(ms_now) - t0))")
+  grep -q '"total":' <<<"$OUT" || API_MS+=("no-answer")
+  sleep 0.2
+done
 # A DHCP client as well (busybox udhcpc: DISCOVER, OFFER, REQUEST, ACK).
 t0=$(ms_now)
 if in_ns cli timeout 15 busybox udhcpc -i c0 -n -q -f -t 3 -T 2 -s /bin/true >/dev/null 2>&1; then dhcp=ok; else dhcp=none; fi
@@ -405,6 +415,13 @@ else fail "locked: ${#LAT[@]} requests, $MISSED unanswered (lock still held at t
 if [ "$MAX" -lt 1000 ] && [ "$dhcp" = ok ] && [ "$DHCP_MS" -lt 2000 ]; then
   pass "  ... promptly: the slowest in $MAX ms, the DHCP exchange in $DHCP_MS ms (the busy timeout is 10 s)"
 else fail "  ... too slow: the slowest bootpc in $MAX ms, udhcpc $dhcp in $DHCP_MS ms"; fi
+API_MAX=0
+for l in "${API_MS[@]}"; do
+  if [ "$l" = no-answer ]; then API_MAX=999999; elif [ "$l" -gt "$API_MAX" ]; then API_MAX=$l; fi
+done
+if [ "$API_MAX" -lt 1000 ] && [ "$STILL_LOCKED" = yes ]; then
+  pass "  ... and the REST API answers meanwhile (${API_MS[*]} ms)"
+else fail "  ... the REST API was held up by the lock: ${API_MS[*]} ms"; fi
 wait "$POOLER" "$SENDER" 2>/dev/null
 wait "$HOLDER"
 # After the lock: the event writer's next chunk goes through (it may be inside a 10 s wait that
