@@ -78,37 +78,44 @@ struct Inventory::Impl {
 
   Snapshot load();
   void write_rows(const Draft& d);
-  // Takes `mu` and begins a write transaction in `tx`, waiting at most `wait` in all: for this
-  // process's other users of the inventory, then for another connection's write transaction
-  // (BEGIN IMMEDIATE is the only statement that waits for it). Throws Busy, naming `path`, when
-  // either takes longer; nothing is then held.
-  std::unique_lock<std::timed_mutex> begin_write(std::optional<sql::Transaction>& tx, milliseconds wait,
-                                                 const std::string& path);
+  class WriteTx;
 };
 
-std::unique_lock<std::timed_mutex> Inventory::Impl::begin_write(std::optional<sql::Transaction>& tx,
-                                                                milliseconds wait, const std::string& path) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
-  std::unique_lock lock(mu, deadline);
-  if (!lock.owns_lock()) {
-    throw Busy(path + ": busy: another write of this process held the inventory for over " +
-               std::to_string(wait.count()) + " ms; nothing was written");
+// This process's lock on the inventory and a write transaction, both had within `wait`: first
+// `mu` (this process's other users of the inventory), then another connection's write
+// transaction (BEGIN IMMEDIATE is the only statement that waits for it). Throws Busy, naming
+// `path`, when either takes longer; nothing is then held. The members' order makes the
+// transaction end (commit or roll back) before the lock is released.
+class Inventory::Impl::WriteTx {
+ public:
+  WriteTx(Impl& impl, milliseconds wait, const std::string& path) {
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    lock_ = std::unique_lock(impl.mu, deadline);
+    if (!lock_.owns_lock()) {
+      throw Busy(path + ": busy: another write of this process held the inventory for over " +
+                 std::to_string(wait.count()) + " ms; nothing was written");
+    }
+    const auto left = std::max(std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now()),
+                               milliseconds(0));
+    sqlite3* handle = impl.db.handle();
+    sqlite3_busy_timeout(handle, static_cast<int>(left.count()));
+    try {
+      tx_.emplace(impl.db);
+    } catch (const DbError&) {
+      const bool busy = (sqlite3_errcode(handle) & 0xFF) == SQLITE_BUSY;
+      sqlite3_busy_timeout(handle, static_cast<int>(kWriteWait.count()));
+      if (!busy) throw;
+      throw Busy(path + ": busy: another process held the inventory's write lock for over " +
+                 std::to_string(wait.count()) + " ms; nothing was written");
+    }
+    sqlite3_busy_timeout(handle, static_cast<int>(kWriteWait.count()));
   }
-  const auto left =
-      std::max(std::chrono::ceil<milliseconds>(deadline - std::chrono::steady_clock::now()), milliseconds(0));
-  sqlite3_busy_timeout(db.handle(), static_cast<int>(left.count()));
-  try {
-    tx.emplace(db);
-  } catch (const DbError&) {
-    const bool busy = (sqlite3_errcode(db.handle()) & 0xFF) == SQLITE_BUSY;
-    sqlite3_busy_timeout(db.handle(), static_cast<int>(kWriteWait.count()));
-    if (!busy) throw;
-    throw Busy(path + ": busy: another process held the inventory's write lock for over " +
-               std::to_string(wait.count()) + " ms; nothing was written");
-  }
-  sqlite3_busy_timeout(db.handle(), static_cast<int>(kWriteWait.count()));
-  return lock;
-}
+  void commit() { tx_->commit(); }
+
+ private:
+  std::unique_lock<std::timed_mutex> lock_;
+  std::optional<sql::Transaction> tx_;
+};
 
 Snapshot Inventory::Impl::load() {
   SnapshotLoader loader;
@@ -395,25 +402,21 @@ FieldErrors Inventory::write_within(milliseconds wait, const Edit& edit) {
 }
 
 FieldErrors Inventory::write_waiting(const Edit& edit, bool dry_run, milliseconds wait) {
-  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
-  std::optional<sql::Transaction> tx;
-  lock = impl_->begin_write(tx, wait, path());
+  Impl::WriteTx tx(*impl_, wait, path());
   // Holding the write lock, pick up whatever another process committed before editing.
   reload_if_changed();
   Draft draft(*snapshot_.load(), utc_now());
   FieldErrors errors = edit(draft);
   if (!errors.empty() || dry_run || draft.touched().empty()) return errors;
   impl_->write_rows(draft);
-  tx->commit();
+  tx.commit();
   snapshot_.store(std::make_shared<const Snapshot>(std::move(draft).finish(++impl_->generation)));
   return {};
 }
 
 void Inventory::append_events(std::span<const Event> events, milliseconds wait) {
   if (events.empty()) return;
-  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
-  std::optional<sql::Transaction> tx;
-  lock = impl_->begin_write(tx, wait, path());
+  Impl::WriteTx tx(*impl_, wait, path());
   sql::Statement st(impl_->db, "INSERT INTO events (at, kind, mac, ip, detail) VALUES (?1,?2,?3,?4,?5)");
   for (const Event& e : events) {
     st.bind(1, e.at.empty() ? utc_now() : e.at)
@@ -424,7 +427,7 @@ void Inventory::append_events(std::span<const Event> events, milliseconds wait) 
     st.run();
     st.reset();
   }
-  tx->commit();
+  tx.commit();
 }
 
 std::vector<Event> Inventory::events(const EventQuery& q) const {
@@ -458,9 +461,7 @@ std::size_t Inventory::prune_events(const std::string& older_than) {
 
 void Inventory::record_discovered(std::span<const Discovered> sightings, milliseconds wait) {
   if (sightings.empty()) return;
-  std::unique_lock<std::timed_mutex> lock;  // declared first: released after `tx` ends
-  std::optional<sql::Transaction> tx;
-  lock = impl_->begin_write(tx, wait, path());
+  Impl::WriteTx tx(*impl_, wait, path());
   sql::Statement st(impl_->db,
                     "INSERT INTO discovered (mac, first_seen, last_seen, count, relay, vendor_class, "
                     "client_arch, hostname) "
@@ -480,7 +481,7 @@ void Inventory::record_discovered(std::span<const Discovered> sightings, millise
     st.run();
     st.reset();
   }
-  tx->commit();
+  tx.commit();
 }
 
 std::vector<Discovered> Inventory::discovered() const {
