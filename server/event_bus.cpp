@@ -29,7 +29,7 @@ class LossLog {
     if (failing_ && now - warned_at_ < 10.0) return;
     if (!failing_) {
       spdlog::warn(
-          "event log: {} ({} lost); further losses are logged every 10 s until a write succeeds, and "
+          "event log: {} ({} lost); further losses are logged every 10 s until none are lost, and "
           "counted in bootkeeper_events_lost_total",
           reason, since_warned_);
     } else {
@@ -118,10 +118,12 @@ void EventBus::run() {
   std::map<db::Mac, std::string> seen;  // machines answered since last_seen was last written
   double seen_written_at = 0;
   LossLog loss_log;
+  bool lost_any = false;  // in this batch: "written again" is said only of a batch without losses
   std::uint64_t overflows_logged = 0;
-  // Another process's write transaction (an import, say) is waited out in short tries with the
-  // inventory free in between, so that the API and pool bindings are not held up behind this
-  // thread; after Inventory::kWriteWait in all the write fails (and is counted as lost).
+  // Another writer (another process's import, say, or a long write of this one) is waited out
+  // in short tries with the inventory free in between, so that the API and pool bindings are not
+  // held up behind this thread; after Inventory::kWriteWait in all the write fails (and is
+  // counted as lost).
   const auto patiently = [](const auto& write) {
     const auto give_up = std::chrono::steady_clock::now() + db::Inventory::kWriteWait;
     for (;;) {
@@ -147,8 +149,8 @@ void EventBus::run() {
           return db::FieldErrors{};
         });
       });
-      loss_log.written();
     } catch (const std::exception& e) {
+      lost_any = true;
       loss_log.lost(
           0, "last-seen times of " + std::to_string(seen.size()) + " machines not recorded: " + e.what());
     }
@@ -173,9 +175,9 @@ void EventBus::run() {
       try {
         patiently([&](std::chrono::milliseconds wait) { inventory_.append_events(chunk, wait); });
         written_ += chunk.size();
-        loss_log.written();
       } catch (const std::exception& e) {
         lost_ += chunk.size();
+        lost_any = true;
         loss_log.lost(chunk.size(), std::string("events not written: ") + e.what());
       }
     }
@@ -183,13 +185,14 @@ void EventBus::run() {
       const auto chunk = std::span(sightings).subspan(i, std::min(kChunk, sightings.size() - i));
       try {
         patiently([&](std::chrono::milliseconds wait) { inventory_.record_discovered(chunk, wait); });
-        loss_log.written();
       } catch (const std::exception& e) {
         lost_ += chunk.size();
+        lost_any = true;
         loss_log.lost(chunk.size(), std::string("sightings of unknown MACs not recorded: ") + e.what());
       }
     }
     if (const auto overflowed = overflowed_.load(); overflowed != overflows_logged) {
+      lost_any = true;
       loss_log.lost(overflowed - overflows_logged,
                     "the queue of " + std::to_string(capacity_) +
                         " events was full (the inventory takes them slower than they come)");
@@ -203,6 +206,8 @@ void EventBus::run() {
     // machines.last_seen: at most once a second (each write publishes a new Snapshot), and
     // whatever is pending when the daemon stops.
     if (db::monotonic_seconds() - seen_written_at >= 1.0) write_seen();
+    if (!lost_any) loss_log.written();
+    lost_any = false;
     events.clear();
     sightings.clear();
     lock.lock();
