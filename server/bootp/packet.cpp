@@ -183,11 +183,17 @@ Decoded decode(std::span<const std::uint8_t> datagram) {
     pieces.reserve(32);
     p.options_truncated = !read_options(vend.subspan(4), pieces);
     // RFC 2132 §9.3: option 52 says that file and/or sname carry further options (read in that
-    // order after the vendor area). Those fields then hold no names.
+    // order after the vendor area). Those fields then hold no names. Like every option it is the
+    // concatenation of its pieces (RFC 3396): only a whole value of one byte is an overload, so a
+    // longer value that encode splits at 255 bytes does not become one on the next decode.
     std::optional<std::uint8_t> overload;
+    std::size_t overload_size = 0;
     for (const auto& piece : pieces) {
-      if (piece.code == kOverload && piece.value.size() == 1) overload = piece.value[0];
+      if (piece.code != kOverload) continue;
+      overload_size += piece.value.size();
+      if (!piece.value.empty()) overload = piece.value[0];
     }
+    if (overload_size != 1) overload.reset();
     std::array<std::uint8_t, 128> file{};
     std::array<std::uint8_t, 64> sname{};
     if (overload && (*overload & 1) != 0) {
