@@ -68,11 +68,12 @@ bool is_essential(std::uint8_t code) {
   return std::find(kEssential.begin(), kEssential.end(), code) != kEssential.end();
 }
 
-// The largest vendor area the client takes: RFC 951's 64 bytes, or more when option 57 gives a
+// The largest vendor area the client takes: RFC 951's 64 bytes, 312 for a DHCP client (RFC 2131
+// §2: every DHCP client takes options of at least 312 bytes), or more when option 57 gives a
 // maximum message size (at least 576, RFC 2132 §9.10) that leaves room after the IP, UDP and
 // BOOTP headers.
 std::size_t vendor_limit(const Packet& request) {
-  std::size_t limit = kBootpVendorSize;
+  std::size_t limit = request.options.u8(53) ? std::size_t{312} : kBootpVendorSize;
   if (const auto max = request.options.u16(kMaxMessageSize); max && *max >= 576) {
     limit = std::max<std::size_t>(limit, *max - kIpUdpHeaders - kHeaderSize);
   }
@@ -82,7 +83,12 @@ std::size_t vendor_limit(const Packet& request) {
 void check_reply(const Packet& request, const Decision& d, const Arrival& arrival) {
   FUZZ_CHECK(d.machine != nullptr && d.machine->enabled);
   const Packet& r = d.reply;
-  FUZZ_CHECK(r.yiaddr == d.machine->ip);
+  // The machine's address, except in a NAK (RFC 2131 §4.3.2: the REQUEST named another one) and
+  // in the ACK to an INFORM (§4.3.5: the client has its address); both carry none.
+  const bool nak = r.options.u8(53) == static_cast<std::uint8_t>(DhcpType::nak);
+  const bool inform = request.options.u8(53) == static_cast<std::uint8_t>(DhcpType::inform);
+  const Ipv4 expected = nak || inform ? Ipv4{} : d.machine->ip;
+  FUZZ_CHECK(r.yiaddr == expected);
 
   const std::vector<std::uint8_t> wire = encode(r);
   FUZZ_CHECK(wire.size() >= kMinReplySize);
@@ -92,7 +98,7 @@ void check_reply(const Packet& request, const Decision& d, const Arrival& arriva
   FUZZ_CHECK(b.op == kBootReply);
   FUZZ_CHECK(b.xid == request.xid);
   FUZZ_CHECK(b.chaddr == request.chaddr);
-  FUZZ_CHECK(b.yiaddr == d.machine->ip);
+  FUZZ_CHECK(b.yiaddr == expected);
   FUZZ_CHECK(b.cookie == r.cookie);
 
   if (!r.cookie) {
